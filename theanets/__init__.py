@@ -1,0 +1,1 @@
+"""theanets: neural networks on PyTensor (package skeleton)."""

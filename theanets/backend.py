@@ -1,0 +1,234 @@
+"""The one module that talks to PyTensor.
+
+Everything else in theanets imports tensor operations, ``floatX``, shared
+variables, compilation and random streams from here, so the graph compiler
+can be configured (and swapped) in one place.
+
+Compile modes
+-------------
+``'c'`` (default)
+    PyTensor's C virtual machine (``CVM``) with a BLAS found automatically.
+``'numba'``
+    PyTensor's Numba backend.
+``'jax'``
+    PyTensor's JAX backend: the path to GPUs. It also runs on the CPU.
+``'python'``
+    PyTensor's ``FAST_COMPILE`` mode: no C compilation, slow to run; for
+    debugging and quick experiments.
+
+Pick one with the ``THEANETS_MODE`` environment variable or at run time with
+``theanets.config.mode = 'numba'``. Models compiled before a change keep
+their compiled functions.
+"""
+
+import logging
+import os
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+
+# floatX follows PyTensor's config when the user set it; otherwise float32.
+if 'floatX' not in os.environ.get('PYTENSOR_FLAGS', ''):
+    _flags = os.environ.get('PYTENSOR_FLAGS', '')
+    os.environ['PYTENSOR_FLAGS'] = ','.join(
+        f for f in (_flags, 'floatX=float32') if f)
+
+import pytensor  # noqa: E402
+import pytensor.tensor as TT  # noqa: E402
+from pytensor.compile.sharedvalue import SharedVariable  # noqa: E402
+from pytensor.graph.basic import Variable  # noqa: E402
+from pytensor.tensor.random.utils import RandomStream  # noqa: E402
+
+if 'floatX' not in os.environ.get('PYTENSOR_FLAGS', '').replace(
+        'floatX=float32', ''):
+    # pytensor may have been imported before us, before the flag was set.
+    pytensor.config.floatX = 'float32'
+
+__all__ = [
+    'TT', 'Variable', 'SharedVariable', 'config', 'floatX', 'cast', 'shared',
+    'shared_like', 'compile', 'grad', 'scan', 'clone_replace', 'random_stream',
+    'blas_status', 'MODES',
+]
+
+log = logging.getLogger('theanets')
+
+#: theanets mode name -> PyTensor mode name.
+MODES = {
+    'c': 'CVM',
+    'numba': 'NUMBA',
+    'jax': 'JAX',
+    'python': 'FAST_COMPILE',
+}
+
+grad = pytensor.grad
+scan = pytensor.scan
+clone_replace = pytensor.clone_replace
+
+
+class BlasWarning(UserWarning):
+    """No BLAS library could be linked into the C backend."""
+
+
+class Config:
+    """Run-time settings of theanets (``theanets.config``).
+
+    Attributes
+    ----------
+    mode : str, default='c'
+        Compile mode for newly compiled functions: one of ``'c'``,
+        ``'numba'``, ``'jax'``, ``'python'``. Read from ``THEANETS_MODE`` at
+        import time.
+    """
+
+    def __init__(self):
+        self._mode = None
+        self.mode = os.environ.get('THEANETS_MODE', 'c')
+
+    @property
+    def mode(self):
+        return self._mode
+
+    @mode.setter
+    def mode(self, value):
+        name = str(value).lower()
+        if name not in MODES:
+            raise ValueError(
+                f'unknown compile mode {value!r}; expected one of '
+                f'{sorted(MODES)} (set with THEANETS_MODE or '
+                f'theanets.config.mode)')
+        self._mode = name
+
+    def __repr__(self):
+        return f'Config(mode={self._mode!r}, floatX={floatX()!r})'
+
+
+config = Config()
+
+
+def floatX():
+    """The float dtype of parameters and data: PyTensor's ``floatX``."""
+    return pytensor.config.floatX
+
+
+def cast(array):
+    """Return ``array`` as a C-contiguous numpy array of dtype floatX."""
+    return np.ascontiguousarray(array, dtype=floatX())
+
+
+def shared(value, name=None, **kwargs):
+    """Create a PyTensor shared variable holding ``value`` cast to floatX."""
+    return pytensor.shared(cast(value), name=name, **kwargs)
+
+
+def shared_like(param, suffix, value=0.0):
+    """A shared variable shaped and typed like ``param``, filled with ``value``.
+
+    Used for optimizer state (velocities, running averages).
+
+    Parameters
+    ----------
+    param : SharedVariable
+        The parameter to copy the shape, dtype and broadcast pattern of.
+    suffix : str
+        Appended to the parameter's name: ``'hid1.w_vel'``.
+    value : float, default=0.0
+        Initial value of every element.
+    """
+    current = param.get_value(borrow=True)
+    return pytensor.shared(
+        np.full(current.shape, value, dtype=current.dtype),
+        name=f'{param.name}_{suffix}',
+        shape=param.type.shape)
+
+
+def random_stream(seed):
+    """A seeded stream of symbolic random numbers (for noise and dropout)."""
+    return RandomStream(seed=int(seed))
+
+
+_blas = {'checked': False, 'ldflags': ''}
+
+
+def _find_system_blas():
+    """ldflags for a BLAS the C compiler can link, or '' when none is found."""
+    ldconfig = shutil.which('ldconfig') or '/sbin/ldconfig'
+    try:
+        listing = subprocess.run([ldconfig, '-p'], capture_output=True,
+                                 text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ''
+    for lib, flags in (('libopenblas.so ', '-lopenblas'),
+                       ('libmkl_rt.so ', '-lmkl_rt'),
+                       ('libblis.so ', '-lblis'),
+                       ('libblas.so ', '-lblas')):
+        if lib in listing:
+            return flags
+    return ''
+
+
+def blas_status():
+    """Find and link a BLAS for the C backend, once per process.
+
+    Order: what the user configured in PyTensor (``blas__ldflags``), then a
+    system OpenBLAS, MKL, BLIS or reference BLAS. When none can be linked,
+    PyTensor calls numpy's own BLAS through numpy's C API (about as fast for
+    the matrix shapes of small networks) and a single :class:`BlasWarning`
+    says how to link one.
+
+    Returns
+    -------
+    str
+        The linker flags in use, or ``''`` for numpy's BLAS.
+    """
+    if _blas['checked']:
+        return _blas['ldflags']
+    _blas['checked'] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        flags = pytensor.config.blas__ldflags
+    if not flags:
+        flags = _find_system_blas()
+        if flags:
+            pytensor.config.blas__ldflags = flags
+    if not flags:
+        warnings.warn(
+            'theanets: no BLAS library could be linked into the C backend, so '
+            "it calls numpy's BLAS through numpy's C API (fine for small "
+            'models). To link OpenBLAS, run: apt-get install '
+            'libopenblas-dev (Debian/Ubuntu) or set '
+            "PYTENSOR_FLAGS='blas__ldflags=-lopenblas'.",
+            BlasWarning, stacklevel=3)
+    _blas['ldflags'] = flags
+    return flags
+
+
+def compile(inputs, outputs, updates=None, mode=None, name=None):
+    """Compile a PyTensor function in theanets' current mode.
+
+    Parameters
+    ----------
+    inputs : list of Variable
+        Symbolic inputs, in call order.
+    outputs : Variable or list of Variable
+        What the function returns.
+    updates : list of (SharedVariable, Variable), optional
+        Shared-variable updates applied by every call.
+    mode : str, optional
+        A theanets mode name; defaults to ``theanets.config.mode``.
+    name : str, optional
+        A name for profiling and error messages.
+    """
+    mode = (mode or config.mode).lower()
+    if mode not in MODES:
+        raise ValueError(f'unknown compile mode {mode!r}; expected one of '
+                         f'{sorted(MODES)}')
+    if mode == 'c':
+        blas_status()
+    with warnings.catch_warnings():
+        # PyTensor's own BLAS warning is replaced by blas_status()'s.
+        warnings.filterwarnings('ignore', message='PyTensor could not link')
+        return pytensor.function(
+            list(inputs), outputs, updates=updates or [], mode=MODES[mode],
+            on_unused_input='ignore', name=name)
