@@ -39,6 +39,7 @@ import pytensor  # noqa: E402
 import pytensor.tensor as TT  # noqa: E402
 from pytensor.compile.sharedvalue import SharedVariable  # noqa: E402
 from pytensor.graph.basic import Variable  # noqa: E402
+from pytensor.graph.replace import clone_replace  # noqa: E402
 from pytensor.tensor.random.utils import RandomStream  # noqa: E402
 
 if 'floatX' not in os.environ.get('PYTENSOR_FLAGS', '').replace(
@@ -64,7 +65,6 @@ MODES = {
 
 grad = pytensor.grad
 scan = pytensor.scan
-clone_replace = pytensor.clone_replace
 
 
 class BlasWarning(UserWarning):
