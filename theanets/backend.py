@@ -113,8 +113,12 @@ def floatX():
 
 
 def cast(array):
-    """Return ``array`` as a C-contiguous numpy array of dtype floatX."""
-    return np.ascontiguousarray(array, dtype=floatX())
+    """Return ``array`` as a C-contiguous numpy array of dtype floatX.
+
+    A scalar stays 0-d (``np.ascontiguousarray`` would make it 1-d).
+    """
+    array = np.asarray(array, dtype=floatX())
+    return np.ascontiguousarray(array) if array.ndim else array
 
 
 def shared(value, name=None, **kwargs):
@@ -145,7 +149,12 @@ def shared_like(param, suffix, value=0.0):
 
 def random_stream(seed):
     """A seeded stream of symbolic random numbers (for noise and dropout)."""
-    return RandomStream(seed=int(seed))
+    with warnings.catch_warnings():
+        # PyTensor 3 deprecates RandomStream in favour of shared_rng(), whose
+        # state updates must be threaded through every compiled function by
+        # hand; RandomStream still works and updates its state itself.
+        warnings.simplefilter('ignore', FutureWarning)
+        return RandomStream(seed=int(seed))
 
 
 _blas = {'checked': False, 'ldflags': ''}

@@ -92,13 +92,7 @@ class Classifier(Network):
         return check_labels(y, name, out.output_shape[:-1], out.size)
 
     def _extra_monitors(self, outputs):
-        labels = self._target_for('out')
-        hits = TT.eq(TT.argmax(outputs[self.output_name], axis=-1), labels)
-        weights = next((l.weights_variable for l in self.losses
-                        if l.weights_variable is not None), None)
-        if weights is None:
-            return [('acc', TT.mean(hits))]
-        return [('acc', TT.sum(weights * hits) / TT.sum(weights))]
+        return [('acc', self.losses[0].accuracy(outputs))]
 
     def predict_proba(self, x):
         """Class probabilities: ``(n, k)``, each row sums to 1."""

@@ -328,8 +328,11 @@ class Network:
         """
         return self._objective(self._regularizers(kwargs))
 
-    def _objective(self, regs):
-        outputs, _ = self.build_graph(regs)
+    def _objective(self, regs, outputs=None):
+        """Weighted losses plus regularizer penalties on ``outputs``
+        (default: the graph built with ``regs``)."""
+        if outputs is None:
+            outputs, _ = self.build_graph(regs)
         total = sum(l.weight * l(outputs, self.inputs) for l in self.losses)
         for reg in regs:
             total = total + reg.weight * reg.loss(self.layers, outputs)

@@ -258,14 +258,18 @@ class Loss(Registrar):
         return value
 
     def _flat(self, output, labels):
-        """``(m, k)`` output, ``(m,)`` labels and weights for label losses."""
+        """``(m, k)`` output, ``(m,)`` labels and weights for label losses.
+
+        A label count other than ``m`` fails at run time: PyTensor never
+        broadcasts a dimension of unknown static length, not even one of
+        length 1 (a dynamic ``specify_shape`` would say the same, but the
+        JAX backend cannot compile it).
+        """
         flat = output.reshape((-1, output.shape[-1]), ndim=2)
-        rows = flat.shape[0]
         weights = None
         if self._weights is not None:
-            weights = self._weights_like(labels)
-            weights = TT.specify_shape(weights.flatten(), (rows,))
-        return flat, TT.specify_shape(labels.flatten(), (rows,)), weights
+            weights = self._weights_like(labels).flatten()
+        return flat, labels.flatten(), weights
 
     def _label_average(self, err, weights):
         if weights is None:
@@ -311,6 +315,22 @@ class MeanAbsoluteError(Loss):
         return self._average(abs(output - self._target_for(output, inputs)))
 
 
+def _pick(flat, labels):
+    """``flat[i, labels[i]]`` for each row ``i`` of an ``(m, k)`` matrix.
+
+    Written as a masked sum rather than ``arange`` indexing (or
+    ``take_along_axis``, which PyTensor builds from ``arange``): the JAX
+    backend cannot compile an ``arange`` whose bounds are not constants.
+    """
+    mask = TT.eq(_column_index(flat), labels[:, None])
+    return TT.sum(TT.switch(mask, flat, 0), axis=1)
+
+
+def _column_index(flat):
+    """An ``(m, k)`` matrix holding each element's column index."""
+    return TT.cumsum(TT.ones_like(flat, dtype='int32'), axis=1) - 1
+
+
 class Hinge(Loss):
     """Hinge loss.
 
@@ -326,8 +346,8 @@ class Hinge(Loss):
         if not self.labels:
             return self._average(TT.maximum(0, 1 - target * output))
         flat, labels, weights = self._flat(output, target)
-        true = flat[TT.arange(flat.shape[0]), labels]
-        others = TT.neq(TT.arange(flat.shape[1])[None, :], labels[:, None])
+        true = _pick(flat, labels)
+        others = TT.neq(_column_index(flat), labels[:, None])
         margin = (1 + flat - true[:, None]) * TT.cast(others, flat.dtype)
         return self._label_average(TT.maximum(0, margin.max(axis=-1)),
                                    weights)
@@ -351,7 +371,7 @@ class CrossEntropy(Loss):
         target = self._target_for(output, inputs)
         if self.labels:
             flat, labels, weights = self._flat(_log_prob(output), target)
-            nlp = -flat[TT.arange(flat.shape[0]), labels]
+            nlp = -_pick(flat, labels)
             return self._label_average(nlp, weights)
         owner = output.owner
         if owner is not None and owner.op == TT.sigmoid:
