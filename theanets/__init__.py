@@ -13,6 +13,7 @@ from .activations import Activation  # noqa: E402
 from .backend import config  # noqa: E402
 from .feedforward import Autoencoder, Classifier, Regressor  # noqa: E402
 from .graph import Network  # noqa: E402
+from .main import Experiment  # noqa: E402
 from .layers import Layer  # noqa: E402
 from .losses import Loss  # noqa: E402
 from .regularizers import Regularizer  # noqa: E402
@@ -20,7 +21,7 @@ from .saving import ModelFileError  # noqa: E402
 from .util import ConfigurationError, log  # noqa: E402
 
 __all__ = [
-    'Network', 'Autoencoder', 'Regressor', 'Classifier', 'Layer',
+    'Network', 'Experiment', 'Autoencoder', 'Regressor', 'Classifier', 'Layer',
     'Activation', 'Loss', 'Regularizer', 'ConfigurationError',
     'ModelFileError', 'config', 'log', 'layers', 'losses', 'activations',
     'regularizers', 'backend',

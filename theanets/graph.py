@@ -509,6 +509,14 @@ class Network:
         from . import saving
         saving.save(self, target)
 
+    def load_weights(self, source):
+        """Set parameters from arrays named like them (a dict or ``.npz``).
+
+        See :func:`theanets.saving.load_weights`.
+        """
+        from . import saving
+        saving.load_weights(self, source)
+
     @classmethod
     def load(cls, source):
         """Load a model saved by :meth:`save`; never unpickles."""

@@ -22,8 +22,8 @@ import numpy as np
 
 from .util import ConfigurationError
 
-__all__ = ['save', 'load', 'load_checkpoint', 'to_state', 'restore_state',
-           'ModelFileError', 'FORMAT_VERSION']
+__all__ = ['save', 'load', 'load_checkpoint', 'load_weights', 'to_state',
+           'restore_state', 'ModelFileError', 'FORMAT_VERSION']
 
 #: Version of the file layout this code writes; it reads this and older.
 FORMAT_VERSION = 1
@@ -214,3 +214,47 @@ def load_checkpoint(source):
 def load(source):
     """Load a model saved by :func:`save` from a path or binary file."""
     return load_checkpoint(source)[0]
+
+
+def load_weights(net, source):
+    """Set ``net``'s parameters from arrays named like them (``'hid1.w'``).
+
+    This is how a model trained with the original theanets moves here:
+    in the old environment, ``numpy.savez('weights.npz', **{p.name:
+    p.get_value() for p in net.params})``; here, build the same
+    architecture and call ``net.load_weights('weights.npz')``.
+
+    Parameters
+    ----------
+    net : Network
+    source : dict or str or os.PathLike or file
+        Parameter name -> array, or a ``.npz`` file of them (read with
+        ``allow_pickle=False``).
+
+    Raises
+    ------
+    ValueError
+        A parameter missing from ``source``, an array of the wrong shape, or
+        a name in ``source`` that the model does not have; nothing is
+        changed then.
+    """
+    if isinstance(source, dict):
+        arrays = {str(k): np.asarray(v) for k, v in source.items()}
+    else:
+        with np.load(source, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    params = {p.name: p for p in net.params}
+    extra = sorted(set(arrays) - set(params))
+    missing = sorted(set(params) - set(arrays))
+    if extra or missing:
+        raise ValueError(
+            f'the arrays do not match the model\'s parameters: missing '
+            f'{missing or "none"}, unknown {extra or "none"} (the model has '
+            f'{", ".join(params)})')
+    for name, param in params.items():
+        expected = param.get_value(borrow=True).shape
+        if arrays[name].shape != expected:
+            raise ValueError(f'{name}: expected an array of shape {expected}, '
+                             f'got {arrays[name].shape}')
+    for name, param in params.items():
+        param.set_value(arrays[name].astype(param.dtype))
