@@ -182,3 +182,33 @@ def test_model_needs_input_and_output():
     with pytest.raises(ConfigurationError, match='first layer'):
         net = theanets.Regressor()
         net.add_layer(dict(form='ff', size=3))
+
+
+def test_constructor_details():
+    assert theanets.Regressor([3, 2], rng=None).find('out', 'w') is not None
+    assert theanets.Regressor([3, 2], weight=0.5).losses[0].weight == 0.5
+    net = theanets.Regressor([3, (4, 'classifier')])
+    assert net.layers[-1].activation == 'softmax'
+    with pytest.raises(ConfigurationError, match='output shape must be'):
+        theanets.Autoencoder([10, 5, 8])
+    with pytest.raises(ConfigurationError, match="'std_ww' names no parameter"):
+        theanets.Regressor([3, dict(size=2, std_ww=0.1)])
+
+
+def test_predict_keywords(clf, images):
+    with pytest.raises(ConfigurationError, match="'hiden_dropout'"):
+        clf.predict(images, hiden_dropout=0.5)
+    noisy = clf.predict_proba(images, input_noise=1.0)
+    assert not np.allclose(noisy, clf.predict_proba(images))
+
+
+def test_loss_on_a_hidden_output_with_its_own_target():
+    net = theanets.Regressor([3, 4, 2])
+    net.add_loss('mse', output_name='hid1', target=2, weight=0.1)
+    assert [v.name for v in net.variables] == ['in', 'targets', 'targets']
+    rng = np.random.default_rng(0)
+    x, y, h = (rng.normal(size=(10, n)) for n in (3, 2, 4))
+    tm, _ = net.train((x, y, h), algo='sgd', max_updates=2)
+    assert np.isfinite(tm['loss'])
+    with pytest.raises(ValueError, match='expected 4 outputs'):
+        net.check_data((x, y, y))

@@ -217,3 +217,8 @@ def test_weighted_classifier_ignores_zero_weights(data):
     tm2, _ = net.train((x, scrambled, w), algo='sgd', max_updates=1,
                        batch_size=120, learning_rate=1e-12)
     assert tm['err'] == pytest.approx(tm2['err'], rel=1e-4)
+
+
+def test_class_names_are_not_algorithms(data):
+    with pytest.raises(ConfigurationError, match='unknown algorithm'):
+        _clf().train(data, algo='downhilltrainer')

@@ -50,7 +50,7 @@ if 'floatX' not in os.environ.get('PYTENSOR_FLAGS', '').replace(
 __all__ = [
     'TT', 'Variable', 'SharedVariable', 'config', 'floatX', 'cast', 'shared',
     'shared_like', 'compile', 'grad', 'scan', 'clone_replace', 'random_stream',
-    'blas_status', 'MODES',
+    'blas_status', 'BlasWarning', 'MODES',
 ]
 
 log = logging.getLogger('theanets')

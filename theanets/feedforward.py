@@ -5,6 +5,7 @@ import numpy as np
 from . import backend
 from .backend import TT
 from .graph import Network
+from .util import ConfigurationError
 from .validation import check_array, check_labels, check_lengths
 
 __all__ = ['Autoencoder', 'Regressor', 'Classifier']
@@ -22,6 +23,15 @@ class Autoencoder(Network):
 
     def _target_for(self, output_name):
         return None
+
+    def set_loss(self, *args, **kwargs):
+        out, inp = self.layers[-1].output_shape, self.layers[0].output_shape
+        if out != inp:
+            raise ConfigurationError(
+                f'an autoencoder reconstructs its input, so its output shape '
+                f'must be the input shape {inp}; got {out} (layers '
+                f'{[l.name for l in self.layers]})')
+        return super().set_loss(*args, **kwargs)
 
     def _check_targets(self, y, name='targets'):
         return self._check_inputs(y, name)
@@ -94,17 +104,17 @@ class Classifier(Network):
     def _extra_monitors(self, outputs):
         return [('acc', self.losses[0].accuracy(outputs))]
 
-    def predict_proba(self, x):
+    def predict_proba(self, x, **kwargs):
         """Class probabilities: ``(n, k)``, each row sums to 1."""
-        return self._predict_raw(x, self.output_name)
+        return self._predict_raw(x, self.output_name, **kwargs)
 
     def predict_logit(self, x):
         """The output layer's values before its softmax: ``(n, k)``."""
         return self._predict_raw(x, f'{self.layers[-1].name}:pre')
 
-    def predict(self, x):
+    def predict(self, x, **kwargs):
         """The most probable class of each sample: int ``(n,)``."""
-        return self.predict_proba(x).argmax(axis=-1).astype(np.int32)
+        return self.predict_proba(x, **kwargs).argmax(axis=-1).astype(np.int32)
 
     def score(self, x, y, w=None):
         """Accuracy of :meth:`predict` on ``(x, y)``, weighted by ``w``."""

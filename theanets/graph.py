@@ -6,15 +6,25 @@ and predicts.
 """
 
 import fnmatch
+import inspect
 
 import numpy as np
 
 from . import backend, layers as L, losses as LOSSES, regularizers as REGS
 from .backend import TT
-from .util import ConfigurationError, logger
+from .util import ConfigurationError, closest, logger
 from .validation import check_array, check_labels, check_lengths
 
 __all__ = ['Network']
+
+
+def _default_activation(cls):
+    """The default of ``activation`` in a layer class's constructor."""
+    for klass in cls.__mro__:
+        param = inspect.signature(klass.__init__).parameters.get('activation')
+        if param is not None and param.default is not inspect.Parameter.empty:
+            return param.default
+    return None
 
 #: Rows per call when predicting on a large array (bounds memory).
 PREDICT_BATCH = 4096
@@ -29,12 +39,17 @@ class Network:
         The first spec is the input (its size or shape); each later one a
         layer (see :func:`theanets.layers.parse_spec`); the last is the
         output layer, named ``'out'``.
-    loss : str, default='mse'
-        The loss's registered name (see :mod:`theanets.losses`).
+    loss : str, optional
+        The loss's registered name (see :mod:`theanets.losses`); defaults
+        to the class's ``DEFAULT_LOSS`` (``'mse'``, or ``'xe'`` for a
+        Classifier).
     weighted : bool, default=False
         When True, training and scoring data carry a trailing weights array.
     rng : int or numpy Generator, default=13
-        Seeds the initial parameters (and, through the trainer, shuffling).
+        Seeds the initial parameters (and, through the trainer, shuffling);
+        None draws a fresh seed.
+    **loss_options
+        Passed to the loss (e.g. ``covar_name=`` for ``'gll'``).
 
     Attributes
     ----------
@@ -55,10 +70,13 @@ class Network:
         super().__init_subclass__(**kwargs)
         Network._models[f'{cls.__module__}.{cls.__qualname__}'] = cls
 
-    def __init__(self, layers=(), loss=None, weighted=False, rng=13):
-        self._rng_seed = rng if isinstance(rng, (int, np.integer)) else None
-        self._rng = (np.random.default_rng(int(rng))
-                     if self._rng_seed is not None or rng is None else rng)
+    def __init__(self, layers=(), loss=None, weighted=False, rng=13,
+                 **loss_options):
+        if rng is None:
+            rng = int(np.random.default_rng().integers(2 ** 31))
+        self._rng_seed = int(rng) if isinstance(rng, (int, np.integer)) else None
+        self._rng = (np.random.default_rng(self._rng_seed)
+                     if self._rng_seed is not None else rng)
         self.weighted = bool(weighted)
         self.layers = []
         self.losses = []
@@ -75,7 +93,11 @@ class Network:
         for i, spec in enumerate(layers):
             self.add_layer(spec, is_output=i == len(layers) - 1 and i > 0)
         if self.layers:
-            self.set_loss(loss or self.DEFAULT_LOSS, weighted=self.weighted)
+            self.set_loss(loss or self.DEFAULT_LOSS, weighted=self.weighted,
+                          **loss_options)
+        elif loss_options:
+            raise ConfigurationError(
+                f'loss options {sorted(loss_options)} need layers to apply to')
 
     # -- building -----------------------------------------------------------
 
@@ -137,7 +159,9 @@ class Network:
             raise ConfigurationError(
                 f'the first layer must be the input (a size or shape), got a '
                 f'{form!r} layer')
-        if 'activation' not in spec and is_output:
+        if 'activation' not in spec and is_output and \
+                _default_activation(cls) == 'relu':
+            # a form with a default of its own (classifier: softmax) keeps it
             spec['activation'] = self.DEFAULT_OUTPUT_ACTIVATION
         spec.setdefault('inputs', self.layers[-1].output_name)
         if cls is L.Tied and 'partner' not in spec:
@@ -316,8 +340,14 @@ class Network:
             self._graphs[key] = outputs, updates
         return self._graphs[key]
 
-    def _regularizers(self, kwargs):
-        regs, _ = REGS.from_kwargs(self.layers, **kwargs)
+    def _regularizers(self, kwargs, strict=False):
+        regs, rest = REGS.from_kwargs(self.layers, **kwargs)
+        if strict and rest:
+            key = sorted(rest)[0]
+            known = sorted(REGS.Regularizer._registry)
+            raise ConfigurationError(
+                f'unknown option {key!r}{closest(key, known)}; this method '
+                f'takes regularizer keywords only: {", ".join(known)}')
         return regs
 
     def loss(self, **kwargs):
@@ -408,20 +438,26 @@ class Network:
             ``'in:out'``, ``'hid1:pre'``, ``'hid1:out'``, ... -> ndarray.
         """
         x = self._check_inputs(x)
-        outputs, _ = self.build_graph(self._regularizers(kwargs))
+        outputs, _ = self.build_graph(self._regularizers(kwargs, strict=True))
         names = sorted(outputs)
-        values = self._run(('feed_forward',) + tuple(sorted(kwargs.items())),
+        values = self._run(('feed_forward', repr(sorted(kwargs.items()))),
                            [outputs[n] for n in names], x)
         return dict(zip(names, values))
 
-    def _predict_raw(self, x, output='out:out'):
-        outputs, _ = self.build_graph()
-        return self._run(('output', output), [outputs[output]],
-                         self._check_inputs(x))[0]
+    def _predict_raw(self, x, output='out:out', **kwargs):
+        """One output for ``x``; regularizer keywords (``hidden_dropout``)
+        apply them, as in training."""
+        outputs, _ = self.build_graph(self._regularizers(kwargs, strict=True))
+        return self._run(('output', output, repr(sorted(kwargs.items()))),
+                         [outputs[output]], self._check_inputs(x))[0]
 
     def predict(self, x, **kwargs):
-        """The model's output for ``x``: ``(n,) + output shape``."""
-        return self._predict_raw(x, self.output_name)
+        """The model's output for ``x``: ``(n,) + output shape``.
+
+        Regularizer keywords (``input_noise=0.1``) apply that noise or
+        dropout to this prediction; any other keyword is an error.
+        """
+        return self._predict_raw(x, self.output_name, **kwargs)
 
     def _check_targets(self, y, name='targets'):
         return check_array(y, name, self.layers[-1].output_shape, 'outputs')
@@ -469,18 +505,23 @@ class Network:
             raise ValueError(
                 f'{type(self).__name__} expects {len(names)} arrays '
                 f'({", ".join(names)}), got {len(data)}')
+        owners = {}
+        for loss in self.losses:
+            for var in loss.variables:
+                owners.setdefault(var, loss)
         out = []
         for var, value in zip(self.variables, data):
             if var in self.inputs:
                 out.append(self._check_inputs(value, var.name))
             elif var.name == 'weights':
                 out.append(self._check_weights(value, out[-1], out[0]))
-            elif var.dtype.startswith('int'):
-                out.append(check_labels(value, var.name,
-                                        self.layers[-1].output_shape[:-1],
-                                        self.layers[-1].size))
-            else:
-                out.append(self._check_targets(value, var.name))
+            else:  # a loss's target: labels or values of its output's shape
+                shape = self._output_shape(owners[var].output_name)
+                if var.dtype.startswith('int'):
+                    out.append(check_labels(value, var.name, shape[:-1],
+                                            shape[-1]))
+                else:
+                    out.append(check_array(value, var.name, shape, 'outputs'))
         check_lengths(**dict(zip(names, out)))
         return tuple(out)
 

@@ -75,8 +75,10 @@ class Trainer(Registrar):
     @classmethod
     def build(cls, algo, network, subalgo='rmsprop'):
         """The trainer for ``algo``: a registered trainer or an algorithm."""
-        if isinstance(algo, str) and algo.lower() in cls._registry:
-            return cls._registry[algo.lower()](algo, network, subalgo)
+        trainers = {name: klass for klass in set(cls._registry.values())
+                    for name in klass.__dict__.get('aliases', ())}
+        if isinstance(algo, str) and algo.lower() in trainers:
+            return trainers[algo.lower()](algo, network, subalgo)
         if not isinstance(algo, optimize.UpdateRule) and \
                 not optimize.UpdateRule.is_registered(algo):
             known = sorted(set(optimize.UpdateRule._registry) |

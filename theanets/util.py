@@ -23,6 +23,10 @@ def closest(name, known):
     return f' (did you mean {match[0]!r}?)' if match else ''
 
 
+def _plural(word):
+    return word + ('es' if word.endswith('s') else 's')
+
+
 class Registrar:
     """Mixin: each subclass registers under its lower-cased class name.
 
@@ -62,7 +66,7 @@ class Registrar:
         known = sorted(cls._registry)
         raise ConfigurationError(
             f'unknown {cls._kind} {name!r}{closest(key, known)}; known '
-            f'{cls._kind}s: {", ".join(known)}')
+            f'{_plural(cls._kind)}: {", ".join(known)}')
 
     @classmethod
     def is_registered(cls, name):

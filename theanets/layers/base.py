@@ -224,12 +224,29 @@ class Layer(Registrar):
         elif self._rng is None:
             self._rng = rng if rng is not None else np.random.default_rng(13)
         self.setup()
+        self._check_param_options()
         self._act = activations.build(self.activation, self)
         self._params.extend(p for p in self._act.params if p not in self._params)
         return self
 
     def setup(self):
         """Create this layer's parameters (called once, by :meth:`bind`)."""
+
+    def _check_param_options(self):
+        """``std_w=`` and friends must name a parameter of this layer."""
+        names = [p.name.split('.', 1)[-1] for p in self._params]
+        for key in self.kwargs:
+            option, _, param = key.partition('_')
+            if param and param not in names:
+                raise ConfigurationError(
+                    f'layer {self.name!r}: option {key!r} names no parameter '
+                    f'of this layer{closest(param, names)}; its parameters '
+                    f'are: {", ".join(names) or "(none)"}')
+
+    @property
+    def rng(self):
+        """The numpy Generator that draws this layer's initial values."""
+        return self._rng
 
     @property
     def input_shape(self):
