@@ -381,6 +381,8 @@ class Maxout(Activation):
 
     Each unit ``i`` has ``pieces`` slopes ``m_ik`` and intercepts ``b_ik``;
     relu is the case ``m = (0, 1), b = 0``. Spec: ``'maxout:K'``.
+    Creates ``'{layer}.slope'`` and ``'{layer}.intercept'``, each of shape
+    ``(size, pieces)``.
 
     Parameters
     ----------
@@ -389,9 +391,6 @@ class Maxout(Activation):
     rng : int or numpy random generator, optional
         Draws the initial slopes and intercepts (standard normal). Defaults
         to ``layer.rng`` when the layer has one, else seed 13.
-
-    Creates ``'{layer}.slope'`` and ``'{layer}.intercept'``, each of shape
-    ``(size, pieces)``.
     """
     argument = ('pieces', int)
 

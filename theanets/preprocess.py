@@ -198,10 +198,10 @@ class PCA(Transformer):
     Attributes
     ----------
     mean_ : ndarray of float64, shape (features,)
-    components_ : ndarray of float64, shape (n_components_, features)
+    components_ : ndarray of float64, shape ``(n_components_, features)``
         Unit principal axes, one per row, by decreasing variance.
-    explained_variance_ : ndarray of float64, shape (n_components_,)
-    explained_variance_ratio_ : ndarray of float64, shape (n_components_,)
+    explained_variance_ : ndarray of float64, shape ``(n_components_,)``
+    explained_variance_ratio_ : ndarray of float64, shape ``(n_components_,)``
     n_components_ : int
     """
 
