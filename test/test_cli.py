@@ -206,3 +206,8 @@ def test_parse_layers_defaults():
         {'size': 2, 'activation': 'linear'}]
     with pytest.raises(cli.CommandError, match="item 'tied'"):
         cli.parse_layers('4,tied')
+
+
+def test_abbreviated_options_are_errors(capsys):
+    assert cli.main(['train', 'default', '--learning-rat', '1']) == 2
+    assert '--learning-rat' in capsys.readouterr().err

@@ -54,7 +54,12 @@ class CommandError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """Usage errors as one ``prog: error: ...`` line, exit status 2."""
+    """Usage errors as one ``prog: error: ...`` line, exit status 2; no
+    abbreviated options (``--learning-rat`` is an error, not a guess)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault('allow_abbrev', False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f'{self.prog}: error: {message} (see {self.prog} '
