@@ -22,7 +22,8 @@ EXTRAS = {
     'docs': ['sphinx>=7'],
 }
 EXTRAS['test'] = sorted(set(
-    ['pytest>=7'] + EXTRAS['jax'] + EXTRAS['examples'] + EXTRAS['progress']))
+    ['pytest>=7'] + EXTRAS['jax'] + EXTRAS['examples'] + EXTRAS['progress'] +
+    EXTRAS['docs']))
 
 setup(
     name='theanets',

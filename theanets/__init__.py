@@ -9,6 +9,7 @@
 __version__ = '0.9.0.dev0'
 
 from . import backend, layers, losses, activations, regularizers  # noqa: E402
+from . import recurrent, convolution  # noqa: E402
 from .activations import Activation  # noqa: E402
 from .backend import config  # noqa: E402
 from .feedforward import Autoencoder, Classifier, Regressor  # noqa: E402
@@ -24,5 +25,5 @@ __all__ = [
     'Network', 'Experiment', 'Autoencoder', 'Regressor', 'Classifier', 'Layer',
     'Activation', 'Loss', 'Regularizer', 'ConfigurationError',
     'ModelFileError', 'config', 'log', 'layers', 'losses', 'activations',
-    'regularizers', 'backend',
+    'regularizers', 'backend', 'recurrent', 'convolution',
 ]

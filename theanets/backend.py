@@ -64,7 +64,6 @@ MODES = {
 }
 
 grad = pytensor.grad
-scan = pytensor.scan
 
 
 class BlasWarning(UserWarning):
@@ -145,6 +144,18 @@ def shared_like(param, suffix, value=0.0):
         np.full(current.shape, value, dtype=current.dtype),
         name=f'{param.name}_{suffix}',
         shape=param.type.shape)
+
+
+def scan(fn, **kwargs):
+    """``pytensor.scan`` whose loop body compiles in theanets' mode.
+
+    Scan compiles its inner function on its own, in FAST_RUN (C code)
+    unless told otherwise; in the ``'python'`` mode it should skip C
+    compilation like the outer function does.
+    """
+    if config.mode == 'python':
+        kwargs.setdefault('mode', MODES['python'])
+    return pytensor.scan(fn, **kwargs)
 
 
 def random_stream(seed):

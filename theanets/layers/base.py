@@ -366,7 +366,9 @@ class Layer(Registrar):
         return self._add_param(name, value)
 
     def _add_param(self, name, value):
-        param = shared(np.asarray(value, dtype=floatX()), name=self._fmt(name))
+        value = np.asarray(value, dtype=floatX())
+        # A static shape lets PyTensor specialise (and compile) less code.
+        param = shared(value, name=self._fmt(name), shape=value.shape)
         self._params.append(param)
         return param
 
