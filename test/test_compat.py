@@ -156,3 +156,27 @@ def test_weights_exported_from_the_old_environment(tmp_path, data):
         bad = {p.name: p.get_value() for p in old.params}
         bad['hid1.w'] = np.zeros((5, 4))
         new.load_weights(bad)
+
+
+def test_downhill_spellings_and_registry_build(data):
+    net = theanets.Classifier([4, 5, 2])
+    tm, _ = net.train(data, algo='sgd', max_updates=2, max_gradient_clip=1,
+                      iteration_size=1)
+    assert np.isfinite(tm['loss'])
+    layer = theanets.Layer.build('ff', size=3, inputs={'in:out': 2}, name='h')
+    assert type(layer).__name__ == 'Feedforward'
+    assert type(theanets.Loss.build('mse', 2)).__name__ == 'MeanSquaredError'
+
+
+def test_default_loss_reads_the_last_layer():
+    net = theanets.Regressor([3, dict(size=2, name='o')])
+    assert net.losses[0].output_name == 'o:out'
+
+
+def test_relu_gradient_at_zero_is_one_half():
+    x = TT.vector()
+    act = theanets.activations.build('relu', theanets.layers.Layer(size=1,
+                                                                    name='l'))
+    grad = theanets.backend.compile([x], theanets.backend.grad(
+        act(x).sum(), x), mode='python')
+    assert np.allclose(grad(np.array([-1, 0, 1], 'f')), [0, 0.5, 1])

@@ -236,11 +236,16 @@ class Softsign(Activation):
 
 
 class Relu(Activation):
-    """The rectifier ``max(0, x)``."""
+    """The rectifier ``max(0, x)``.
+
+    Written ``(x + |x|) / 2`` as the original theanets did: its gradient at
+    exactly 0 is 1/2, not 0, so units that start at 0 (zero biases, zero
+    initial recurrent state) can still learn.
+    """
     aliases = ('rect:min',)
 
     def __call__(self, x):
-        return TT.maximum(0, x)
+        return (x + abs(x)) / 2
 
 
 class RectMax(Activation):
@@ -248,7 +253,7 @@ class RectMax(Activation):
     aliases = ('rect:max',)
 
     def __call__(self, x):
-        return TT.minimum(1, x)
+        return (1 + x - abs(x - 1)) / 2  # min(1, x), gradient 1/2 at 1
 
 
 class RectMinMax(Activation):

@@ -239,7 +239,7 @@ class Network:
                                      f'{", ".join(shapes)}')
         return shapes[name]
 
-    def add_loss(self, loss='mse', weight=1.0, output_name='out', target=None,
+    def add_loss(self, loss='mse', weight=1.0, output_name=None, target=None,
                  weighted=None, **kwargs):
         """Add a term to the training objective.
 
@@ -249,14 +249,17 @@ class Network:
             A registered loss name (``'mse'``, ``'xe'``, ...) or instance.
         weight : float, default=1.0
             Multiplies this term in the objective.
-        output_name : str, default='out'
-            The output the loss reads (``'out'`` means ``'out:out'``).
+        output_name : str, optional
+            The output the loss reads (``'hid1'`` means ``'hid1:out'``);
+            defaults to the last layer's output.
         target : Variable or int, optional
             Defaults to the model's own target for that output (shared
             with the other losses), so no extra array is needed.
         weighted : bool, optional
             Defaults to the model's ``weighted``.
         """
+        if output_name is None:
+            output_name = self.output_name
         if isinstance(loss, LOSSES.Loss):
             self.losses.append(loss)
         else:

@@ -19,6 +19,11 @@ from .util import ConfigurationError, Registrar, closest, log
 __all__ = ['itertrain', 'Trainer', 'DownhillTrainer', 'SupervisedPretrainer',
            'UnsupervisedPretrainer', 'SampleTrainer']
 
+#: Old spellings that downhill accepted -> today's keyword.
+ALIASES = {'max_gradient_clip': 'max_gradient_elem',
+           'gradient_clip': 'max_gradient_elem',
+           'iteration_size': 'train_batches'}
+
 #: Keywords handled here rather than by the optimizer or regularizers.
 TRAINER_OPTIONS = ('save_every', 'save_progress', 'resume', 'monitors',
                    'monitor_gradients', 'subalgo', 'algorithm')
@@ -134,6 +139,7 @@ class DownhillTrainer(Trainer):
 
     def _split(self, kwargs):
         net = self.network
+        kwargs = {ALIASES.get(k, k): v for k, v in kwargs.items()}
         regs, rest = regularizers.from_kwargs(net.layers, **kwargs)
         if 'rng' in kwargs:  # seeds the noise and the shuffling alike
             rest['rng'] = kwargs['rng']

@@ -69,6 +69,12 @@ class Registrar:
             f'{_plural(cls._kind)}: {", ".join(known)}')
 
     @classmethod
+    def build(cls, key, /, *args, **kwargs):
+        """Create the class registered as ``key`` with these arguments
+        (``theanets.Layer.build('ff', size=3, inputs={'in:out': 2})``)."""
+        return cls.lookup(key)(*args, **kwargs)
+
+    @classmethod
     def is_registered(cls, name):
         """True when ``name`` is a registered name (case-insensitive)."""
         return isinstance(name, str) and name.lower() in cls._registry

@@ -332,8 +332,9 @@ class Layer(Registrar):
         Values are normal with ``mean`` and ``std`` (Glorot-scaled,
         ``sqrt(2 / (nin + nout))``, when not given); a fraction ``sparsity``
         of them is zeroed; ``diagonal`` > 0 gives that value on the diagonal
-        and zeros elsewhere; ``radius`` > 0 rescales a square matrix to that
-        spectral radius. The spec's options (``std=``, ``std_w=``) win over
+        and zeros elsewhere; ``radius`` > 0 rescales to that spectral radius.
+        ``diagonal`` and ``radius`` apply to square matrices only (a
+        recurrent layer's input weights stay random). The spec's options (``std=``, ``std_w=``) win over
         these arguments.
         """
         mean = self._option('mean', name, mean)
@@ -343,7 +344,7 @@ class Layer(Registrar):
         radius = self._option('radius', name, 0)
         if std is None:
             std = np.sqrt(2.0 / (nin + nout))
-        if diagonal:
+        if diagonal and nin == nout:
             value = np.eye(nin, nout) * diagonal
         else:
             value = self._rng.normal(mean, std, size=(nin, nout))
