@@ -127,6 +127,7 @@ class Dataset:
         if not lengths[0]:
             raise ValueError(f'{self.name} data is empty (0 samples)')
         self._size = lengths[0]
+        self._order = None  # the current pass's shuffled row order
         self._position = self._size  # the first epoch starts a new pass
         log.debug('%s: %d samples in batches of %d', self.name, self._size,
                   self.batch_size)
@@ -138,7 +139,7 @@ class Dataset:
 
     @property
     def arrays(self):
-        """The converted arrays (in their current shuffled order), or None."""
+        """The converted arrays (in their original order), or None."""
         return None if self._arrays is None else tuple(self._arrays)
 
     def __len__(self):
@@ -158,15 +159,21 @@ class Dataset:
         return self._iter_batches()
 
     def _iter_arrays(self):
+        # Shuffling permutes an index, never the data: each batch gathers
+        # its rows (a copy of one batch), so memory stays at one copy of the
+        # data (a permuted copy per epoch would briefly hold three).
         for _ in range(len(self)):
             if self._position >= self._size:
                 if self.shuffle:
-                    order = self._rng.permutation(self._size)
-                    self._arrays = [a[order] for a in self._arrays]
+                    self._order = self._rng.permutation(self._size)
                 self._position = 0
             start = self._position
             self._position = stop = min(start + self.batch_size, self._size)
-            yield tuple([a[start:stop] for a in self._arrays])
+            if self._order is None:
+                yield tuple([a[start:stop] for a in self._arrays])
+            else:
+                rows = self._order[start:stop]
+                yield tuple([a.take(rows, axis=0) for a in self._arrays])
 
     def _batch(self, batch):
         if isinstance(batch, np.ndarray) or not isinstance(
