@@ -25,27 +25,6 @@ import theanets
 from theanets import datasets
 
 
-def load(folder=None):
-    """``(train, valid, test, name)``: MNIST, else Fashion-MNIST.
-
-    The last sixth of the training images is the validation set (10,000 of
-    60,000, the classic split).
-    """
-    try:
-        (x, y), _, test = datasets.load_mnist(folder, download=folder is None,
-                                              valid_size=0)
-        name = 'MNIST' if folder is None else f'the IDX files in {folder}'
-    except datasets.DataNotFoundError:
-        if folder is not None:
-            raise
-        print('MNIST is not available here (not cached, no network): '
-              'using Fashion-MNIST instead', flush=True)
-        (x, y), _, test = datasets.load_fashion_mnist(valid_size=0)
-        name = 'Fashion-MNIST'
-    cut = len(x) - len(x) // 6
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:]), test, name
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--data', metavar='DIR', help='folder holding the '
@@ -64,7 +43,7 @@ def main():
     parser.add_argument('--plot', metavar='DIR', help='write PNGs there')
     args = parser.parse_args()
 
-    (x, y), (xv, yv), (xs, ys), name = load(args.data)
+    (x, y), (xv, yv), (xs, ys), name = datasets.load_mnist_or_fashion(args.data)
     size = args.train_size or (None if args.full else 10000)
     x, y = x[:size], y[:size]
     print(f'{name}: {len(x)} training, {len(xv)} validation, {len(xs)} test '

@@ -24,27 +24,6 @@ import theanets
 from theanets import datasets, preprocess
 
 
-def load(folder=None):
-    """``(train, valid, test, name)``: MNIST, else Fashion-MNIST.
-
-    The last sixth of the training images is the validation set (10,000 of
-    60,000, the classic split).
-    """
-    try:
-        (x, y), _, test = datasets.load_mnist(folder, download=folder is None,
-                                              valid_size=0)
-        name = 'MNIST' if folder is None else f'the IDX files in {folder}'
-    except datasets.DataNotFoundError:
-        if folder is not None:
-            raise
-        print('MNIST is not available here (not cached, no network): '
-              'using Fashion-MNIST instead', flush=True)
-        (x, y), _, test = datasets.load_fashion_mnist(valid_size=0)
-        name = 'Fashion-MNIST'
-    cut = len(x) - len(x) // 6
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:]), test, name
-
-
 def fit(train, valid, test, args):
     """Train a fresh [n, 128, 64, 10] classifier; its test accuracy."""
     net = theanets.Classifier([train[0].shape[1], 128, 64, 10], rng=args.seed)
@@ -82,7 +61,7 @@ def main():
                         help='stop after N updates (overrides --epochs)')
     args = parser.parse_args()
 
-    train, valid, test, name = load(args.data)
+    train, valid, test, name = datasets.load_mnist_or_fashion(args.data)
     size = args.train_size or (None if args.full else 10000)
     train = tuple(a[:size] for a in train)
     print(f'{name}: {len(train[0])} training, {len(valid[0])} validation, '

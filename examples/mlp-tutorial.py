@@ -28,27 +28,6 @@ import theanets
 from theanets import datasets
 
 
-def load(folder=None):
-    """``(train, valid, test, name)``: MNIST, else Fashion-MNIST.
-
-    The last sixth of the training images is the validation set (10,000 of
-    60,000, the classic split).
-    """
-    try:
-        (x, y), _, test = datasets.load_mnist(folder, download=folder is None,
-                                              valid_size=0)
-        name = 'MNIST' if folder is None else f'the IDX files in {folder}'
-    except datasets.DataNotFoundError:
-        if folder is not None:
-            raise
-        print('MNIST is not available here (not cached, no network): '
-              'using Fashion-MNIST instead', flush=True)
-        (x, y), _, test = datasets.load_fashion_mnist(valid_size=0)
-        name = 'Fashion-MNIST'
-    cut = len(x) - len(x) // 6
-    return (x[:cut], y[:cut]), (x[cut:], y[cut:]), test, name
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--data', metavar='DIR', help='folder holding the '
@@ -72,7 +51,7 @@ def main():
                         help='stop after N updates (overrides --epochs)')
     args = parser.parse_args()
 
-    train, valid, (x_test, y_test), name = load(args.data)
+    train, valid, (x_test, y_test), name = datasets.load_mnist_or_fashion(args.data)
     size = args.train_size or (None if args.full else 10000)
     train = tuple(a[:size] for a in train)
     hidden = args.hidden or (500 if args.full else 50)

@@ -413,3 +413,8 @@ def test_fashion_mnist_debian(monkeypatch):
     assert yt.dtype == np.int32 and set(np.unique(ys)) == set(range(10))
     np.testing.assert_array_equal(np.bincount(ys), [1000] * 10)
     assert xt.min() == 0 and xt.max() == 1 and 0.27 < xt.mean() < 0.30
+
+
+def test_load_mnist_or_fashion_uses_a_given_folder_only(tmp_path):
+    with pytest.raises(datasets.DataNotFoundError):
+        datasets.load_mnist_or_fashion(str(tmp_path))

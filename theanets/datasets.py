@@ -24,7 +24,8 @@ import zlib
 import numpy as np
 
 __all__ = ['DataNotFoundError', 'cache_dir', 'load_csv', 'load_default',
-           'load_digits', 'load_fashion_mnist', 'load_mnist', 'read_idx']
+           'load_digits', 'load_fashion_mnist', 'load_mnist',
+           'load_mnist_or_fashion', 'read_idx']
 
 logger = logging.getLogger(__name__)
 
@@ -311,6 +312,38 @@ def load_fashion_mnist(path=None, download=True, valid_size=10000,
     8 bag, 9 ankle boot.
     """
     return _load_idx_set('fashion-mnist', path, download, valid_size, dtype)
+
+
+def load_mnist_or_fashion(path=None):
+    """MNIST, or Fashion-MNIST when MNIST cannot be had: the examples' data.
+
+    Parameters
+    ----------
+    path : str, optional
+        A folder holding the four MNIST IDX files; then nothing else is
+        tried (a missing file is an error).
+
+    Returns
+    -------
+    train, valid, test : (x, y) tuples
+        The last sixth of the training images is the validation set (the
+        classic 50,000 / 10,000 split of 60,000), then the test set.
+    name : str
+        ``'MNIST'``, ``'Fashion-MNIST'`` or ``'the IDX files in <path>'``.
+    """
+    try:
+        (x, y), _, test = load_mnist(path, download=path is None,
+                                     valid_size=0)
+        name = 'MNIST' if path is None else f'the IDX files in {path}'
+    except DataNotFoundError:
+        if path is not None:
+            raise
+        print('MNIST is not available here (not cached, no network): using '
+              'Fashion-MNIST instead', flush=True)
+        (x, y), _, test = load_fashion_mnist(valid_size=0)
+        name = 'Fashion-MNIST'
+    cut = len(x) - len(x) // 6
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:]), test, name
 
 
 def load_csv(path, label_column=0, header=None, scale='auto', delimiter=',',
