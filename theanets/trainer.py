@@ -368,8 +368,9 @@ class SampleTrainer(Trainer):
             norms = np.sqrt((cols * cols).sum(axis=0))
             w.set_value((cols / np.maximum(norms, 1e-8)).astype(w.dtype))
             log('sample: set {} from {} samples of {}', w.name, nout, source)
-        regs, own, build, loop = DownhillTrainer('sgd', net)._split(kwargs)
-        opt = DownhillTrainer('sgd', net)._optimizer(regs, own, build)
+        evaluator = DownhillTrainer('sgd', net)  # compiles the monitors
+        regs, own, build, _ = evaluator._split(kwargs)
+        opt = evaluator._optimizer(regs, own, build)
         train_mon = opt.evaluate(data)
         valid_mon = train_mon if valid is None else opt.evaluate(
             _checked(net, valid))
