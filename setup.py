@@ -37,6 +37,10 @@ setup(
     install_requires=[
         'pytensor>=2.30,<4',
         'numpy>=1.24',
+        # An OpenBLAS for PyTensor's C backend (theanets/backend/cmode.py):
+        # its matrix products then run in C instead of calling numpy.dot.
+        'scipy-openblas32>=0.3.27; '
+        'sys_platform == "linux" or sys_platform == "darwin"',
     ],
     extras_require=EXTRAS,
     entry_points={'console_scripts': ['theanets = theanets.cli:main']},

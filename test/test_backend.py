@@ -77,3 +77,62 @@ def test_modes_agree(mode, reference):
     x, y, expected = reference
     for got, want in zip(_run(mode, x, y), expected):
         assert np.allclose(got, want, atol=1e-5)
+
+
+def test_c_mode_inlines_softmax_ops():
+    """PyTensor 3's softmax ops have no C code: the C mode inlines them."""
+    from pytensor.compile.builders import OpFromGraph
+    x = backend.TT.matrix('x')
+    fn = backend.compile([x], [backend.TT.special.softmax(x, axis=-1),
+                               backend.TT.special.log_softmax(x, axis=-1)],
+                         mode='c')
+    nodes = fn.maker.fgraph.toposort()
+    if backend.cmode.status()['inline_softmax']:
+        assert not [n for n in nodes if isinstance(n.op, OpFromGraph)]
+    z = np.array([[1.0, 2.0, 30.0], [-5.0, 0.0, 5.0]], 'f')
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    want = e / e.sum(axis=1, keepdims=True)
+    got, logs = fn(z)
+    assert np.allclose(got, want, atol=1e-6)
+    assert np.allclose(logs, np.log(want), atol=1e-5)
+
+
+def test_c_mode_matrix_products_match_numpy():
+    """Whatever BLAS the set-up linked (a wheel's, with prefixed symbols,
+    or none), the C mode's products are numpy's."""
+    a, b = backend.TT.matrix('a'), backend.TT.matrix('b')
+    fn = backend.compile([a, b], [backend.TT.dot(a, b),
+                                  backend.TT.dot(a, b) * 2 + a.sum()],
+                         mode='c')
+    rng = np.random.default_rng(3)
+    x, y = rng.random((7, 5), 'f'), rng.random((5, 3), 'f')
+    prod, scaled = fn(x, y)
+    assert np.allclose(prod, x @ y, atol=1e-5)
+    assert np.allclose(scaled, 2 * (x @ y) + x.sum(), atol=1e-4)
+
+
+def test_c_setup_status_is_consistent():
+    status = backend.cmode.status()
+    assert status['blas'] == backend.blas_status()
+    if status['prelude']:
+        assert f"-include {status['prelude']}" in status['cxxflags']
+        with open(status['prelude']) as handle:
+            text = handle.read()
+        assert '#include <Python.h>' in text
+        if 'scipy_openblas' in status['blas']:
+            assert '#define sgemm_ scipy_sgemm_' in text
+
+
+def test_prelude_text_maps_a_prefix():
+    text = backend.cmode._prelude_text('scipy_')
+    assert '#define dgemm_ scipy_dgemm_' in text
+    lines = text.splitlines()
+    assert lines.index('#include <Python.h>') > lines.index(
+        '#define sgemv_ scipy_sgemv_')
+    assert '#define' not in backend.cmode._prelude_text('')
+
+
+def test_known_value_reads_runtime_settings():
+    import pytensor
+    with pytensor.config.change_flags(gcc__cxxflags='-O2'):
+        assert backend.cmode._known_value('gcc__cxxflags') == '-O2'

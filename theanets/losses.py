@@ -327,7 +327,16 @@ def _pick(flat, labels):
 
 
 def _column_index(flat):
-    """An ``(m, k)`` matrix holding each element's column index."""
+    """Each element's column index: ``(1, k)`` (broadcasting) when the class
+    count ``k`` is known statically, as it is for a layer's output, else an
+    ``(m, k)`` matrix built with ``cumsum``.
+
+    The constant ``arange`` compiles in every mode (JAX included) and
+    spares the C mode four operations to compile and run per step.
+    """
+    classes = flat.type.shape[-1]
+    if classes is not None:
+        return TT.arange(classes, dtype='int32')[None, :]
     return TT.cumsum(TT.ones_like(flat, dtype='int32'), axis=1) - 1
 
 

@@ -23,8 +23,6 @@ their compiled functions.
 
 import logging
 import os
-import shutil
-import subprocess
 import warnings
 
 import numpy as np
@@ -65,9 +63,14 @@ MODES = {
 
 grad = pytensor.grad
 
+from . import cmode  # noqa: E402
+from .cmode import BlasWarning  # noqa: E402
 
-class BlasWarning(UserWarning):
-    """No BLAS library could be linked into the C backend."""
+def _pytensor_mode(name):
+    """The PyTensor mode (name or ``Mode``) for theanets mode ``name``."""
+    if name == 'c':
+        return cmode.mode()
+    return MODES[name]
 
 
 class Config:
@@ -151,10 +154,11 @@ def scan(fn, **kwargs):
 
     Scan compiles its inner function on its own, in FAST_RUN (C code)
     unless told otherwise; in the ``'python'`` mode it should skip C
-    compilation like the outer function does.
+    compilation like the outer function does, and in the ``'c'`` mode it
+    inlines the softmax ops like the outer function does.
     """
-    if config.mode == 'python':
-        kwargs.setdefault('mode', MODES['python'])
+    if config.mode in ('python', 'c'):
+        kwargs.setdefault('mode', _pytensor_mode(config.mode))
     return pytensor.scan(fn, **kwargs)
 
 
@@ -168,60 +172,12 @@ def random_stream(seed):
         return RandomStream(seed=int(seed))
 
 
-_blas = {'checked': False, 'ldflags': ''}
-
-
-def _find_system_blas():
-    """ldflags for a BLAS the C compiler can link, or '' when none is found."""
-    ldconfig = shutil.which('ldconfig') or '/sbin/ldconfig'
-    try:
-        listing = subprocess.run([ldconfig, '-p'], capture_output=True,
-                                 text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ''
-    for lib, flags in (('libopenblas.so ', '-lopenblas'),
-                       ('libmkl_rt.so ', '-lmkl_rt'),
-                       ('libblis.so ', '-lblis'),
-                       ('libblas.so ', '-lblas')):
-        if lib in listing:
-            return flags
-    return ''
-
-
 def blas_status():
-    """Find and link a BLAS for the C backend, once per process.
+    """The BLAS linker flags of the C mode, set up once per process.
 
-    Order: what the user configured in PyTensor (``blas__ldflags``), then a
-    system OpenBLAS, MKL, BLIS or reference BLAS. When none can be linked,
-    PyTensor calls numpy's own BLAS through numpy's C API (about as fast for
-    the matrix shapes of small networks) and a single :class:`BlasWarning`
-    says how to link one.
-
-    Returns
-    -------
-    str
-        The linker flags in use, or ``''`` for numpy's BLAS.
+    See :func:`theanets.backend.cmode.blas_status`.
     """
-    if _blas['checked']:
-        return _blas['ldflags']
-    _blas['checked'] = True
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        flags = pytensor.config.blas__ldflags
-    if not flags:
-        flags = _find_system_blas()
-        if flags:
-            pytensor.config.blas__ldflags = flags
-    if not flags:
-        warnings.warn(
-            'theanets: no BLAS library could be linked into the C backend, so '
-            "it calls numpy's BLAS through numpy's C API (fine for small "
-            'models). To link OpenBLAS, run: apt-get install '
-            'libopenblas-dev (Debian/Ubuntu) or set '
-            "PYTENSOR_FLAGS='blas__ldflags=-lopenblas'.",
-            BlasWarning, stacklevel=3)
-    _blas['ldflags'] = flags
-    return flags
+    return cmode.blas_status()
 
 
 def compile(inputs, outputs, updates=None, mode=None, name=None):
@@ -245,10 +201,11 @@ def compile(inputs, outputs, updates=None, mode=None, name=None):
         raise ValueError(f'unknown compile mode {mode!r}; expected one of '
                          f'{sorted(MODES)}')
     if mode == 'c':
-        blas_status()
+        cmode.setup()
     with warnings.catch_warnings():
         # PyTensor's own BLAS warning is replaced by blas_status()'s.
         warnings.filterwarnings('ignore', message='PyTensor could not link')
         return pytensor.function(
-            list(inputs), outputs, updates=updates or [], mode=MODES[mode],
+            list(inputs), outputs, updates=updates or [],
+            mode=_pytensor_mode(mode),
             on_unused_input='ignore', name=name)
