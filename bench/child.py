@@ -3,7 +3,9 @@
 ``python bench/child.py start MODE``
     Seconds from ``import theanets`` to the end of the first training step
     (``net.train`` with ``max_updates=1``, which compiles the training and
-    the evaluation functions) in compile mode MODE. The compile caches are
+    the evaluation functions) in compile mode MODE, and the CPU seconds
+    spent meanwhile (this process and the compiler processes it ran), which
+    show how much of the wall time a busy machine added. The compile caches are
     whatever ``PYTENSOR_FLAGS=base_compiledir=...`` and ``NUMBA_CACHE_DIR``
     in the environment say.
 ``python bench/child.py memory DTYPE``
@@ -46,7 +48,16 @@ def _rss_mb():
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
 
 
+def _cpu_s():
+    """CPU seconds (user + system) of this process and its finished
+    children (the C compiler's runs)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def start(mode):
+    c0 = _cpu_s()
     t0 = time.perf_counter()
     import theanets
     t_import = time.perf_counter() - t0
@@ -60,7 +71,8 @@ def start(mode):
               batch_size=128, max_updates=1, validate_every=1000,
               progress=False)
     total = time.perf_counter() - t0
-    return dict(mode=mode, import_s=t_import, first_step_s=total)
+    return dict(mode=mode, import_s=t_import, first_step_s=total,
+                cpu_s=_cpu_s() - c0)
 
 
 def memory(dtype):

@@ -184,15 +184,21 @@ def markdown(res):
                 'training step, s', '',
                 'cold: empty PyTensor (and Numba) compile cache; warm: the '
                 'same cache, next process. import: `import theanets` alone; '
-                'process: the whole subprocess, interpreter included.', '']
+                'process: the whole subprocess, interpreter included; cpu: '
+                'CPU seconds of the child and its compiler runs from import '
+                'to the first step (close to the wall time on an idle '
+                'machine; well below it, the run waited for a busy CPU).',
+                '']
         rows = [[m, _ms(s['cold']['first_step_s'], 1),
                  _ms(s['warm']['first_step_s'], 1),
                  _ms(s['warm']['import_s'], 2),
                  _ms(s['cold']['process_s'], 1),
-                 _ms(s['warm']['process_s'], 1)]
+                 _ms(s['warm']['process_s'], 1),
+                 _ms(s['cold'].get('cpu_s'), 1),
+                 _ms(s['warm'].get('cpu_s'), 1)]
                 for m, s in start.items()]
         out += [_table(['mode', 'cold', 'warm', 'import', 'process cold',
-                        'process warm'], rows), '']
+                        'process warm', 'cpu cold', 'cpu warm'], rows), '']
     mem = res.get('memory')
     if mem:
         out += ['### Peak memory, one epoch of 60,000 x 784 at batch 128 '

@@ -396,3 +396,19 @@ def test_state_round_trip_continues_identically():
             for got, want in zip(values(params2), expected):
                 np.testing.assert_allclose(got, want, rtol=1e-5)
     assert second.epoch == 6
+
+
+def test_monitor_repeating_the_loss_is_compiled_once():
+    """'err' computes the loss's graph: the step returns it once and the
+    monitors still name both."""
+    import theanets
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 4)).astype('f')
+    y = (x[:, 0] > 0).astype('i')
+    net = theanets.Classifier([4, 3, 2], rng=1)
+    tm, vm = next(net.itertrain((x, y), algo='sgd', batch_size=8))
+    opt = next(iter(net._optimizers.values()))
+    assert opt.monitor_names == ['loss', 'err', 'acc']
+    assert len(opt._outputs) == 2 and opt._index == [0, 0, 1]
+    assert tm['loss'] == tm['err'] and vm['loss'] == vm['err']
+    assert 0 <= tm['acc'] <= 1

@@ -36,7 +36,7 @@ if 'floatX' not in os.environ.get('PYTENSOR_FLAGS', ''):
 import pytensor  # noqa: E402
 import pytensor.tensor as TT  # noqa: E402
 from pytensor.compile.sharedvalue import SharedVariable  # noqa: E402
-from pytensor.graph.basic import Variable  # noqa: E402
+from pytensor.graph.basic import Variable, equal_computations  # noqa: E402
 from pytensor.graph.replace import clone_replace  # noqa: E402
 from pytensor.tensor.random.utils import RandomStream  # noqa: E402
 
@@ -46,9 +46,9 @@ if 'floatX' not in os.environ.get('PYTENSOR_FLAGS', '').replace(
     pytensor.config.floatX = 'float32'
 
 __all__ = [
-    'TT', 'Variable', 'SharedVariable', 'config', 'floatX', 'cast', 'shared',
-    'shared_like', 'compile', 'grad', 'scan', 'clone_replace', 'random_stream',
-    'blas_status', 'BlasWarning', 'MODES',
+    'TT', 'Variable', 'SharedVariable', 'equal_computations', 'config',
+    'floatX', 'cast', 'shared', 'shared_like', 'compile', 'grad', 'scan',
+    'clone_replace', 'random_stream', 'blas_status', 'BlasWarning', 'MODES',
 ]
 
 log = logging.getLogger('theanets')

@@ -66,6 +66,25 @@ def _monitor_exprs(loss, monitors, params, monitor_gradients):
     return names, exprs, grads
 
 
+def _distinct(exprs):
+    """``exprs`` without repeats, and the index of each in that list.
+
+    A monitor often computes the same graph as the loss (``'err'`` without
+    regularizers); compiled twice, PyTensor would copy the value into a
+    second output with one more operation to compile and run per step.
+    """
+    unique, index = [], []
+    for expr in exprs:
+        for i, seen in enumerate(unique):
+            if seen is expr or backend.equal_computations([seen], [expr]):
+                index.append(i)
+                break
+        else:
+            index.append(len(unique))
+            unique.append(expr)
+    return unique, index
+
+
 class Optimizer(StateMixin):
     """Minimize a loss with an update rule, batch by batch, with early
     stopping. Make one with :func:`~.factory.build`.
@@ -106,15 +125,17 @@ class Optimizer(StateMixin):
         self.loss = loss
         names, exprs, grads = _monitor_exprs(loss, monitors, self.params,
                                              monitor_gradients)
-        self.monitor_names, self._outputs = names, exprs
-        self._eval_outputs = exprs
+        self.monitor_names = names
+        self._outputs, self._index = _distinct(exprs)
+        self._eval_outputs, self._eval_index = self._outputs, self._index
         if evaluation is not None:
-            eval_names, self._eval_outputs, _ = _monitor_exprs(
+            eval_names, eval_exprs, _ = _monitor_exprs(
                 *evaluation, self.params, monitor_gradients)
             if eval_names != names:
                 raise util.ConfigurationError(
                     f'evaluation monitors {eval_names} differ from the '
                     f'training monitors {names}')
+            self._eval_outputs, self._eval_index = _distinct(eval_exprs)
         self._extra_updates = list(updates)
         grads = clip_gradients(grads, max_gradient_norm, max_gradient_elem)
         self._rule_updates = rule.get_updates(self.params, grads)
@@ -173,7 +194,8 @@ class Optimizer(StateMixin):
         return itertools.chain([first], batches)
 
     def _run(self, fn, batches, training=False, max_updates=None):
-        """Call ``fn`` on each batch; average the outputs per sample."""
+        """Call ``fn`` on each batch; average the outputs per sample and
+        name them (the monitors, repeats included)."""
         values, sizes = [], []
         schedule = self.rule.schedule if training else None
         for batch in batches:
@@ -189,7 +211,8 @@ class Optimizer(StateMixin):
             return None
         means = np.average(np.asarray(values, dtype='float64'), axis=0,
                            weights=sizes)
-        return dict(zip(self.monitor_names, means.tolist()))
+        index = self._index if training else self._eval_index
+        return dict(zip(self.monitor_names, means[index].tolist()))
 
     # -- public ------------------------------------------------------------
 
