@@ -448,7 +448,7 @@ class Input(Layer):
                          activation='linear', **kwargs)
         self.inputs = {}
         self.variable = TT.tensor(dtype=floatX(), name=self.name,
-                                  shape=(None,) * (1 + len(self._shape)))
+                                  shape=(None,) + tuple(self._shape))
 
     def bind(self, shapes, rng=None):
         self.input_shapes = {}
