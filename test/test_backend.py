@@ -136,3 +136,12 @@ def test_known_value_reads_runtime_settings():
     import pytensor
     with pytensor.config.change_flags(gcc__cxxflags='-O2'):
         assert backend.cmode._known_value('gcc__cxxflags') == '-O2'
+
+
+def test_malloc_tuning_is_skipped_when_the_user_set_glibc_variables(
+        monkeypatch):
+    monkeypatch.setenv('MALLOC_MMAP_THRESHOLD_', '131072')
+    assert backend.cmode._tune_malloc() is False
+    monkeypatch.delenv('MALLOC_MMAP_THRESHOLD_')
+    monkeypatch.setenv('THEANETS_MALLOC', '0')
+    assert backend.cmode._tune_malloc() is False
