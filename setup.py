@@ -35,7 +35,7 @@ setup(
     packages=find_packages(include=['theanets', 'theanets.*']),
     python_requires='>=3.10',
     install_requires=[
-        'pytensor>=2.30,<4',
+        'pytensor>=3.0,<4',
         'numpy>=1.24',
         # An OpenBLAS for PyTensor's C backend (theanets/backend/cmode.py):
         # its matrix products then run in C instead of calling numpy.dot.

@@ -5,6 +5,8 @@ configurations read the same input inside one model, so that one compiled
 function checks them all (these tests run in FAST_COMPILE mode).
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -165,9 +167,11 @@ def test_input_errors_name_the_expected_shape():
         net.predict(np.zeros((3, 36)))
     with pytest.raises(ValueError, match=r'\(n, 6, 6, 1\).*x\[None\]'):
         net.predict(np.zeros((6, 6, 1)))
-    with pytest.raises(ConfigurationError, match=r'\(28, 28, 1\)'):
-        convolution.Classifier([36, dict(form='conv2', size=2,
-                                         filter_size=3), 2])
+    with pytest.raises(ValueError, match=r'channels-first.*transpose\(0, 2, 3, 1\)'):
+        net.predict(np.zeros((3, 1, 6, 6)))
+    with pytest.raises(ConfigurationError, match=r"\('flat', N\).*\(28, 28, 1\)"):
+        convolution.Classifier([1, dict(form='conv2', size=2,
+                                        filter_size=3), 'flat', 2])
     with pytest.raises(ConfigurationError,
                        match=r'\(n, height, width, channels\)'):
         theanets.Classifier([36, dict(form='conv2', size=2, filter_size=3), 2])
@@ -187,3 +191,81 @@ def test_input_errors_name_the_expected_shape():
 def test_layer_errors(spec, match):
     with pytest.raises(ConfigurationError, match=match):
         convolution.Regressor([(6, 6, 1), spec, 'flat', 1])
+
+
+# -- code written for the original theanets ---------------------------------
+
+
+def _theano_conv(x, w, b):
+    """Theano's 'valid' conv2d (flipped filters) on channels-last images,
+    with the original's ``w`` of shape ``(filters, channels, rows, cols)``."""
+    return _conv_ref(x, w[:, :, ::-1, ::-1].transpose(2, 3, 1, 0), b)
+
+
+def test_original_spec_channel_count_and_sized_flat(tiny_images):
+    x, y = tiny_images  # the original's examples/mnist-convolution.py, small
+    net = convolution.Classifier([
+        1, dict(form='conv2', size=4, filter_size=(3, 3)),
+        ('flat', 4 * 4 * 4), 2])
+    assert [l.output_shape for l in net.layers] == [
+        (None, None, 1), (None, None, 4), (64,), (2,)]
+    net.train((x, y), (x, y), algo='sgd', max_updates=2, batch_size=20)
+    assert net.predict(x).shape == (40,)
+    # the same weights with the shape given: the same outputs
+    sized = convolution.Classifier([
+        (6, 6, 1), dict(form='conv2', size=4, filter_size=(3, 3)), 'flat', 2])
+    sized.load_weights({p.name: p.get_value() for p in net.params})
+    assert np.allclose(sized.predict_proba(x), net.predict_proba(x),
+                       atol=1e-5)
+    with pytest.raises(ValueError, match=r'5x4x4 = 80.*size is 64'):
+        net.predict(np.zeros((2, 7, 6, 1)))
+
+
+def test_original_filters_load_and_compute_the_same(tmp_path, tiny_images):
+    x, _ = tiny_images
+    x = x[:4]
+    net = convolution.Regressor([(6, 6, 1), dict(
+        form='conv2', size=3, filter_size=(3, 2), activation='linear'),
+        'flat', 1])
+    rng = np.random.default_rng(1)
+    old = {'hid1.w': rng.normal(size=(3, 1, 3, 2)).astype('f'),
+           'hid1.b': rng.normal(size=3).astype('f')}
+    for p in net.params[2:]:
+        old[p.name] = p.get_value()
+    np.savez(tmp_path / 'old.npz', **old)
+    net.load_weights(convolution.original_weights(net, tmp_path / 'old.npz'))
+    w = net.find('hid1', 'w').get_value()
+    assert w.shape == (3, 2, 1, 3)
+    assert np.allclose(convolution.to_theano_filters(w), old['hid1.w'])
+    got = net.feed_forward(x)['hid1:pre']
+    assert np.allclose(got, _theano_conv(x, old['hid1.w'], old['hid1.b']),
+                       atol=1e-5)
+    # conv1: the original's (filters, channels, 1, length)
+    w1 = rng.normal(size=(2, 3, 1, 4))
+    new = convolution.from_theano_filters(w1, ndim=1)
+    assert new.shape == (4, 3, 2)
+    assert np.allclose(new[:, :, 0], w1[0, :, 0, ::-1].T)
+    with pytest.raises(ValueError, match='ndim=1'):
+        convolution.from_theano_filters(np.zeros((2, 3, 2, 4)), ndim=1)
+
+
+@pytest.mark.skipif(importlib.util.find_spec('jax') is None,
+                    reason='jax is not installed')
+def test_jax_mode_agrees_with_python_mode(monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4, 6, 7, 2)).astype('f')
+    y = rng.integers(3, size=4).astype('int32')
+    layers = [(6, 7, 2), dict(form='conv2', size=2, filter_size=3, stride=2,
+                              border_mode='same'),
+              dict(form='pool2', pool_size=(2, 3), ignore_border=False,
+                   mode='mean'),
+              dict(form='conv2', size=2, filter_size=(1, 2)),
+              dict(form='pool2', pool_size=1), 'flat', 3]
+    results = []
+    for mode in ('python', 'jax'):
+        monkeypatch.setattr(theanets.config, 'mode', mode)
+        net = convolution.Classifier(layers)
+        net.train((x, y), algo='sgd', learning_rate=0.1, max_updates=2,
+                  batch_size=4)
+        results.append(net.predict_proba(x))
+    assert np.allclose(results[0], results[1], atol=1e-5)

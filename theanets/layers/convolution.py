@@ -10,6 +10,19 @@ ONE matrix product with ``w`` reshaped to ``(prod(filter_size) * channels,
 size)``. Pooling takes the elementwise max (or mean) of the same strided
 views. No convolution op is needed, so every compile mode runs it.
 
+Every shape a layer knows stays a constant in the graph: the patches are
+joined into rows and split back with ``join_dims``/``split_dims`` (one
+symbolic size, the batch's, and no arithmetic on it), which is what lets
+PyTensor's JAX backend compile these layers, gradients included. Axes of
+unknown size (``conv1`` over a variable number of time steps, or images of
+any size) fall back to a plain ``dot``, which the C, Numba and Python
+modes run but JAX does not.
+
+Filters are cross-correlated (not flipped), with ``w`` of shape
+``filter_size + (channels, size)``; the original theanets stored Theano's
+``(size, channels) + filter_size`` and convolved (flipped);
+:func:`theanets.convolution.from_theano_filters` converts.
+
 >>> net = theanets.convolution.Classifier([(28, 28, 1),
 ...     dict(form='conv2', size=16, filter_size=(3, 3)),
 ...     dict(form='pool2', pool_size=(2, 2)), 'flat', 10])  # doctest: +SKIP
@@ -42,15 +55,19 @@ def _ints(value, ndim, what, layer):
 def _pad(x, pads, value=0):
     """Pad the spatial axes of ``x`` (``(n, *spatial, c)``) with ``value``.
 
-    ``pads`` holds one ``(before, after)`` pair per spatial axis.
+    ``pads`` holds one ``(before, after)`` pair per spatial axis. The sizes
+    that ``x``'s type knows stay constants: the JAX mode needs concrete
+    shapes, with no arithmetic on symbolic ones.
     """
     if all(isinstance(p, int) and p == 0 for pair in pads for p in pair):
         return x
-    shape = [x.shape[0]] + [x.shape[1 + k] + a + b
-                            for k, (a, b) in enumerate(pads)] + [x.shape[-1]]
-    out = TT.alloc(TT.cast(value, x.dtype), *shape)
-    index = (slice(None),) + tuple(slice(a, a + x.shape[1 + k])
-                                   for k, (a, _) in enumerate(pads))
+    sizes = [x.shape[k] if n is None else n
+             for k, n in enumerate(x.type.shape)]
+    inner = sizes[1:-1]
+    out = TT.alloc(TT.cast(value, x.dtype), sizes[0],
+                   *[n + a + b for n, (a, b) in zip(inner, pads)], sizes[-1])
+    index = (slice(None),) + tuple(slice(a, a + n)
+                                   for n, (a, _) in zip(inner, pads))
     return TT.set_subtensor(out[index], x)
 
 
@@ -162,12 +179,14 @@ class Convolution(_Spatial, Layer):
             return [(f - 1, f - 1) for f in self.filter_size]
         return [(0, 0)] * self.NDIM
 
+    def spatial_output(self, sizes):
+        """Output sizes of the spatial axes for input sizes ``sizes``."""
+        return tuple(_out_size(n, f, s, *p) for n, f, s, p in zip(
+            sizes, self.filter_size, self.stride, self._pads()))
+
     @property
     def output_shape(self):
-        spatial = tuple(_out_size(n, f, s, *p) for n, f, s, p in zip(
-            self.input_shape[:-1], self.filter_size, self.stride,
-            self._pads()))
-        return spatial + (self.size,)
+        return self.spatial_output(self.input_shape[:-1]) + (self.size,)
 
     def setup(self):
         self._check_input()
@@ -181,13 +200,22 @@ class Convolution(_Spatial, Layer):
 
     def transform(self, inputs):
         pads = self._pads()
-        x = _pad(_static(self._only_input(inputs), self.input_shape), pads)
+        x = _static(self._only_input(inputs), self.input_shape)
+        padded = _pad(x, pads)
         sizes = [None if n is None else n + a + b
                  for n, (a, b) in zip(self.input_shape[:-1], pads)]
         patches = TT.concatenate(
-            list(_views(x, self.filter_size, self.stride, sizes)), axis=-1)
-        w = self.find('w')
-        pre = TT.dot(patches, w.reshape((-1, self.size))) + self.find('b')
+            list(_views(padded, self.filter_size, self.stride, sizes)),
+            axis=-1)
+        fan_in = int(np.prod(self.filter_size)) * self.input_size
+        w = self.find('w').reshape((fan_in, self.size))
+        spatial = self.output_shape[:-1]
+        if None in spatial:  # sizes unknown: JAX cannot compile this
+            pre = TT.dot(patches, w)
+        else:  # constant shapes but the batch's (see the module docs)
+            rows = TT.join_dims(patches, 0, self.NDIM + 1)
+            pre = TT.split_dims(TT.dot(rows, w), (x.shape[0],) + spatial, 0)
+        pre = pre + self.find('b')
         return dict(pre=pre, out=self._act(pre))
 
     def to_spec(self):
@@ -261,12 +289,14 @@ class Pooling(_Spatial, Layer):
             return 0
         return (-(n - p)) % s
 
+    def spatial_output(self, sizes):
+        """Output sizes of the spatial axes for input sizes ``sizes``."""
+        return tuple(_out_size(n, p, s, 0, self._extra(n, p, s))
+                     for n, p, s in zip(sizes, self.pool_size, self.stride))
+
     @property
     def output_shape(self):
-        spatial = tuple(
-            _out_size(n, p, s, 0, self._extra(n, p, s)) for n, p, s in
-            zip(self.input_shape[:-1], self.pool_size, self.stride))
-        return spatial + (self.input_size,)
+        return self.spatial_output(self.input_shape[:-1]) + (self.input_size,)
 
     def setup(self):
         self._check_input()
