@@ -306,3 +306,68 @@ def test_batches():
         recurrent.batches([seqs], steps=4)
     with pytest.raises(ValueError, match=r'wrap it'):
         recurrent.batches(seqs, steps=2)
+
+
+MASKED = [
+    dict(form='rnn', direction='backward'),
+    dict(form='lstm', direction='backward', c_0='learn'),
+    dict(form='gru', direction='backward', bptt_limit=3),
+    dict(form='lstm'),
+    dict(form='bidirectional', worker='lstm'),
+    dict(form='bidirectional', worker='gru', combine='sum'),
+]
+
+
+@pytest.mark.parametrize('spec', MASKED, ids=lambda s: '-'.join(
+    str(v) for v in s.values()))
+def test_mask_makes_end_padding_invisible(spec, rng):
+    """On real steps, a padded batch gives what each sequence gives alone."""
+    net = recurrent.Regressor([3, dict(spec, size=4, mask='in'),
+                               dict(form='gru', size=4, mask='in',
+                                    direction='backward'), 2])
+    lengths = [5, 3, 1]
+    x = rng.normal(size=(3, 5, 3)).astype('f')
+    for row, length in enumerate(lengths):
+        x[row, length:] = 0
+    outs = net.feed_forward(x)
+    for row, length in enumerate(lengths):
+        alone = net.feed_forward(x[row:row + 1, :length])
+        for name in ('hid1:out', 'hid2:out', 'out:out'):
+            assert np.allclose(outs[name][row, :length], alone[name][0],
+                               atol=1e-5), (name, row)
+    # without the mask the padding leaks into a backward layer's real steps
+    plain = recurrent.Regressor([3, dict(form='rnn', direction='backward',
+                                         size=4, mean_b=0.5), 2])
+    assert not np.allclose(plain.feed_forward(x)['hid1:out'][1, :3],
+                           plain.feed_forward(x[1:2, :3])['hid1:out'][0])
+
+
+def test_mask_padding_changes_neither_loss_nor_gradient(rng):
+    net = recurrent.Regressor([
+        3, dict(form='bidirectional', worker='lstm', size=4, mask='in'), 2],
+        weighted=True)
+    fn = _loss_grad_outputs(net, [])
+    x, y = _task(rng, n=3)
+    w = np.ones((3, 5), 'f')
+    x[1, 3:] = 0
+    w[1, 3:] = 0
+    longer = [np.concatenate([a, np.zeros_like(a[:, :2])], axis=1)
+              for a in (x, y, w)]
+    longer[1][:, 5:] = 3  # targets on padded steps do not matter
+    short = fn(*net.check_data((x, y, w)))
+    long = fn(*net.check_data(tuple(longer)))
+    for a, b in zip(short, long):
+        assert np.allclose(a, b, atol=1e-5)
+    assert all(np.abs(g).max() > 0 for g in short[1:])
+
+
+def test_mask_errors_and_spec():
+    with pytest.raises(ConfigurationError, match='mask'):
+        recurrent.Regressor([3, dict(form='rnn', size=4, mask=3), 2])
+    layer = R.RNN(size=4, name='r', mask='h', inputs={'x:out': (None, 3)})
+    with pytest.raises(ConfigurationError, match=r'expected a sequence'):
+        layer.bind({'h:out': (4,)}, rng=np.random.default_rng(0))
+    net = recurrent.Regressor([3, dict(form='bidirectional', size=4,
+                                       worker='gru', mask='in'), 2])
+    assert net.layers[1].to_spec()['mask'] == 'in'
+    assert net.layers[1].forward.mask == 'in'

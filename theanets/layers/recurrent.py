@@ -5,6 +5,10 @@ returns batch-major outputs ``(n, time, size)``; inside, the input is moved
 to time-major order for one :func:`scan` over the time axis, then moved
 back. The input projections (``x . xh``) are computed for all time steps
 at once, outside the loop; only the recurrent products run step by step.
+Inside the loop ``tanh`` is computed as ``2 sigmoid(2 x) - 1`` (the same
+function; PyTensor's C ``tanh`` is several times slower than its
+sigmoid), and the LSTM keeps its gates as loop outputs so that the
+backward pass reads them instead of recomputing them.
 
 Recurrent layers belong in the models of :mod:`theanets.recurrent`, whose
 inputs are ``(n, time, features)`` arrays; the output shape of a layer
@@ -16,6 +20,7 @@ inputs are ``(n, time, features)`` arrays; the output shape of a layer
 
 import numpy as np
 
+from ..activations import Tanh
 from ..backend import TT, floatX, scan
 from ..util import ConfigurationError
 from .base import Layer, output_name
@@ -31,6 +36,14 @@ _DIRECTIONS = {'forward': 'forward', 'forwards': 'forward', 'fw': 'forward',
 def _swap(x):
     """``(a, b, k) -> (b, a, k)``: batch-major <-> time-major."""
     return x.dimshuffle(1, 0, 2)
+
+
+def _valid_steps(x):
+    """``(time, n, 1)`` booleans: False on a sequence's trailing steps whose
+    features (last axis of the batch-major ``x``) are all zero."""
+    nonzero = TT.neq(x, 0).any(axis=-1)
+    valid = TT.cumsum(nonzero[:, ::-1], axis=1)[:, ::-1] > 0
+    return valid.T[:, :, None]
 
 
 class Recurrent(Layer):
@@ -52,6 +65,13 @@ class Recurrent(Layer):
         sequences, or the name of an earlier output of shape ``(n, size)``
         (``'enc'`` or ``'enc:out'``). Layers with more states take
         ``c_0`` (LSTM) or ``s_0`` (SCRN) the same way.
+    mask : None or str, default=None
+        The name of a sequence output ``(n, time, k)``, usually ``'in'``
+        (the model's input), whose trailing all-zero time steps are
+        padding: the layer keeps its states unchanged through them, so a
+        backward layer starts each sequence at its own last real step.
+        Pad with zeros (as :func:`theanets.recurrent.batches` does with
+        ``mask=True``).
     **kwargs
         See :class:`~theanets.layers.base.Layer`. Recurrent weight
         matrices (``hh`` and friends) start orthogonal unless ``std``,
@@ -63,15 +83,19 @@ class Recurrent(Layer):
     Masking: with ``direction='forward'``, padding at the end of a sequence
     does not change the outputs of the earlier steps, so a zero weight on
     the padded steps removes them from the loss and gradient exactly. A
-    backward layer needs padding at the start instead; a bidirectional
-    layer sees the padding in one of its directions.
+    backward (or bidirectional) layer needs ``mask='in'`` for that: without
+    it the backward recurrence starts at the padding. With it, the outputs
+    on real steps equal those of each sequence run alone; on padded steps
+    they are the carried states (give those steps zero weight). A real
+    sequence that ends in all-zero input vectors is cut there too; a
+    backward clockwork layer counts its ticks from the last padded step.
     """
 
     #: Names of the recurrent states; each has an ``<state>_0`` option.
     STATES = ('h',)
 
     def __init__(self, size=None, direction='forward', bptt_limit=-1,
-                 h_0=None, activation='tanh', **kwargs):
+                 h_0=None, activation='tanh', mask=None, **kwargs):
         key = str(direction).lower()
         if key not in _DIRECTIONS:
             raise ConfigurationError(
@@ -80,6 +104,11 @@ class Recurrent(Layer):
                 f'{direction!r}')
         self.direction = _DIRECTIONS[key]
         self.bptt_limit = int(bptt_limit)
+        if mask is not None and not isinstance(mask, str):
+            raise ConfigurationError(
+                f'{type(self).__name__} layer {kwargs.get("name")!r}: mask '
+                f"must be None or an output name such as 'in', got {mask!r}")
+        self.mask = mask
         self.initial = {'h': h_0}
         for state in self.STATES[1:]:
             self.initial[state] = kwargs.pop(f'{state}_0', None)
@@ -103,12 +132,25 @@ class Recurrent(Layer):
     def _main(self):
         return next(iter(self.inputs))
 
+    @property
+    def _mask_input(self):
+        return None if self.mask is None else output_name(self.mask)
+
     def bind(self, shapes, rng=None):
         for state in self.STATES:
             name = self._state_input(state)
             if name is not None:
                 self.inputs.setdefault(name, None)
+        if self._mask_input is not None:
+            self.inputs.setdefault(self._mask_input, None)
         super().bind(shapes, rng)
+        if self._mask_input is not None and \
+                len(self.input_shapes[self._mask_input]) != 2:
+            dims = ', '.join(map(str, self.input_shapes[self._mask_input]))
+            raise ConfigurationError(
+                f'layer {self.name!r}: mask reads {self._mask_input!r} of '
+                f'shape (n, {dims}); expected a sequence (n, time, k), '
+                "such as the model's input 'in'")
         for state in self.STATES:
             name = self._state_input(state)
             if name is not None and self.input_shapes[name] != (self.size,):
@@ -189,21 +231,60 @@ class Recurrent(Layer):
             return TT.alloc(self.find(f'{state}_0'), batch, self.size)
         return TT.zeros((batch, self.size), dtype=floatX())
 
-    def _scan(self, step, sequences, outputs_info):
-        """Run ``step`` over time-major ``sequences``; batch-major results."""
+    def _loop_act(self, x):
+        """``(activation(x), what its gradient reads)``, for loop bodies.
+
+        ``tanh`` is computed as ``2 sigmoid(2 x) - 1`` and its gradient
+        reads ``sigmoid(2 x)``; a body that returns that second value as a
+        loop output spares the backward pass from recomputing it.
+        """
+        if isinstance(self._act, Tanh):
+            s = TT.sigmoid(2 * x)
+            return 2 * s - 1, s
+        y = self._act(x)
+        return y, y
+
+    def _g(self, x):
+        """The activation inside a loop body (fast ``tanh``)."""
+        return self._loop_act(x)[0]
+
+    def _scan(self, step, sequences, outputs_info, inputs=None, saved=0):
+        """Run ``step`` over time-major ``sequences``; batch-major results.
+
+        ``step(*sequences_t, *states_tm1)`` returns one value per entry of
+        ``outputs_info`` (None: not fed back), then ``saved`` values kept
+        only for the backward pass (dropped from the results). With a
+        ``mask`` (read from ``inputs``), states stay unchanged on padding.
+        """
+        sequences, infos = list(sequences), list(outputs_info)
+        if self._mask_input is not None:
+            count = len(sequences)
+            sequences.append(_valid_steps(inputs[self._mask_input]))
+
+            def body(*args):
+                valid, prev = args[count], args[count + 1:]
+                outs = step(*args[:count], *prev)
+                prev = iter(prev)
+                return [o if i is None else TT.switch(valid, o, next(prev))
+                        for o, i in zip(outs, infos)] + list(outs[len(infos):])
+        else:
+            body = step
         backward = self.direction == 'backward'
         if backward:
             sequences = [s[::-1] for s in sequences]
-        results = scan(step, sequences=sequences, outputs_info=outputs_info,
+        results = scan(body, sequences=sequences,
+                       outputs_info=infos + [None] * saved,
                        truncate_gradient=self.bptt_limit, return_list=True,
                        return_updates=False, name=self._fmt('scan'))
+        results = results[:len(infos)]
         if backward:
             results = [r[::-1] for r in results]
         return [_swap(r) for r in results]
 
     def to_spec(self):
         spec = super().to_spec()
-        spec.update(direction=self.direction, bptt_limit=self.bptt_limit)
+        spec.update(direction=self.direction, bptt_limit=self.bptt_limit,
+                    mask=self.mask)
         spec.update((f'{s}_0', v) for s, v in self.initial.items())
         return spec
 
@@ -228,11 +309,11 @@ class RNN(Recurrent):
 
         def step(x_t, h_tm1):
             pre = x_t + TT.dot(h_tm1, hh)
-            return [pre, self._act(pre)]
+            return [pre, self._g(pre)]
 
         pre, out = self._scan(
             step, [TT.dot(x, self.find('xh')) + self.find('b')],
-            [None, self._initial_state('h', inputs, x.shape[1])])
+            [None, self._initial_state('h', inputs, x.shape[1])], inputs)
         return dict(pre=pre, out=out)
 
 
@@ -327,7 +408,7 @@ class RRNN(_Rates, Recurrent):
 
         def step(x_t, r_t, h_tm1):
             pre = x_t + TT.dot(h_tm1, hh)
-            hid = self._act(pre)
+            hid = self._g(pre)
             return [pre, hid, (1 - r_t) * h_tm1 + r_t * hid]
 
         xh = TT.dot(x, self.find('xh')) + self.find('b')
@@ -337,7 +418,8 @@ class RRNN(_Rates, Recurrent):
             rate = TT.ones_like(xh) * self._rate_vector()
         pre, hid, out = self._scan(
             step, [xh, rate],
-            [None, None, self._initial_state('h', inputs, x.shape[1])])
+            [None, None, self._initial_state('h', inputs, x.shape[1])],
+            inputs)
         return dict(pre=pre, hid=hid, rate=_swap(rate), out=out)
 
 
@@ -376,12 +458,12 @@ class MRNN(Recurrent):
 
         def step(x_t, f_t, h_tm1):
             pre = x_t + TT.dot(f_t * TT.dot(h_tm1, hf), fh)
-            return [pre, self._act(pre)]
+            return [pre, self._g(pre)]
 
         f = TT.dot(x, self.find('xf'))
         pre, out = self._scan(
             step, [TT.dot(x, self.find('xh')) + self.find('b'), f],
-            [None, self._initial_state('h', inputs, x.shape[1])])
+            [None, self._initial_state('h', inputs, x.shape[1])], inputs)
         return dict(pre=pre, factors=_swap(f), out=out)
 
     def to_spec(self):
@@ -440,15 +522,18 @@ class LSTM(Recurrent):
             z = z_t + TT.dot(h_tm1, hh)
             i = TT.sigmoid(z[:, :n] + c_tm1 * peep[0])
             f = TT.sigmoid(z[:, n:2 * n] + c_tm1 * peep[1])
-            c = f * c_tm1 + i * self._act(z[:, 2 * n:3 * n])
+            g, g_saved = self._loop_act(z[:, 2 * n:3 * n])
+            c = f * c_tm1 + i * g
             o = TT.sigmoid(z[:, 3 * n:] + c * peep[2])
-            return [o * self._act(c), c]
+            a, a_saved = self._loop_act(c)
+            # the gates are loop outputs too, read by the backward pass
+            return [o * a, c, i, f, o, g_saved, a_saved]
 
         batch = x.shape[1]
         out, cell = self._scan(
             step, [TT.dot(x, self.find('xh')) + self.find('b')],
             [self._initial_state('h', inputs, batch),
-             self._initial_state('c', inputs, batch)])
+             self._initial_state('c', inputs, batch)], inputs, saved=5)
         return dict(out=out, cell=cell)
 
     def to_spec(self):

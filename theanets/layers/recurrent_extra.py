@@ -43,14 +43,15 @@ class GRU(Recurrent):
             r = TT.sigmoid(xr_t + TT.dot(h_tm1, hr))
             z = TT.sigmoid(xz_t + TT.dot(h_tm1, hz))
             pre = xh_t + TT.dot(r * h_tm1, hh)
-            hid = self._act(pre)
+            hid = self._g(pre)
             return [pre, hid, z, (1 - z) * h_tm1 + z * hid]
 
         seqs = [TT.dot(x, self.find('x' + g)) + self.find('b' + g)
                 for g in 'hrz']
         pre, hid, rate, out = self._scan(
             step, seqs,
-            [None, None, None, self._initial_state('h', inputs, x.shape[1])])
+            [None, None, None, self._initial_state('h', inputs, x.shape[1])],
+            inputs)
         return dict(pre=pre, hid=hid, rate=rate, out=out)
 
 
@@ -110,12 +111,12 @@ class Clockwork(Recurrent):
             tick = TT.eq(t % period, 0)[None, :]
             pre = x_t + TT.dot(h_tm1, hh)
             return [TT.switch(tick, pre, p_tm1),
-                    TT.switch(tick, self._act(pre), h_tm1)]
+                    TT.switch(tick, self._g(pre), h_tm1)]
 
         h_0 = self._initial_state('h', inputs, x.shape[1])
         pre, out = self._scan(
             step, [steps, TT.dot(x, self.find('xh')) + self.find('b')],
-            [TT.zeros_like(h_0), h_0])
+            [TT.zeros_like(h_0), h_0], inputs)
         return dict(pre=pre, out=out)
 
     def to_spec(self):
@@ -149,7 +150,7 @@ class MUT1(Recurrent):
         def step(xh_t, xr_t, z_t, h_tm1):
             r = TT.sigmoid(xr_t + TT.dot(h_tm1, hr))
             pre = xh_t + TT.dot(r * h_tm1, hh)
-            hid = self._act(pre)
+            hid = self._g(pre)
             return [pre, hid, (1 - z_t) * h_tm1 + z_t * hid]
 
         def proj(g):
@@ -158,7 +159,8 @@ class MUT1(Recurrent):
         z = TT.sigmoid(proj('z'))
         pre, hid, out = self._scan(
             step, [TT.tanh(proj('h')), proj('r'), z],
-            [None, None, self._initial_state('h', inputs, x.shape[1])])
+            [None, None, self._initial_state('h', inputs, x.shape[1])],
+            inputs)
         return dict(pre=pre, hid=hid, rate=_swap(z), out=out)
 
 
@@ -211,7 +213,7 @@ class SCRN(_Rates, Recurrent):
         hid, state = self._scan(
             step, [TT.dot(x, self.find('xh')), TT.dot(x, self.find('xs'))],
             [self._initial_state('h', inputs, batch),
-             self._initial_state('s', inputs, batch)])
+             self._initial_state('s', inputs, batch)], inputs)
         pre = (TT.dot(hid, self.find('ho')) + TT.dot(state, self.find('so')) +
                self.find('b'))
         return dict(pre=pre, hid=hid, state=state,
