@@ -395,7 +395,6 @@ def bench_start(modes, quick, notes):
         tmp = tempfile.mkdtemp(prefix='theanets-bench-')
         env = {'PYTENSOR_FLAGS': f'base_compiledir={tmp}/pytensor',
                'NUMBA_CACHE_DIR': f'{tmp}/numba',
-               'JAX_COMPILATION_CACHE_DIR': f'{tmp}/jax',
                'THEANETS_MODE': mode}
         try:
             runs = [_child(['start', mode], env) for _ in range(3 if not quick

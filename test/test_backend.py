@@ -145,3 +145,12 @@ def test_malloc_tuning_is_skipped_when_the_user_set_glibc_variables(
     monkeypatch.delenv('MALLOC_MMAP_THRESHOLD_')
     monkeypatch.setenv('THEANETS_MALLOC', '0')
     assert backend.cmode._tune_malloc() is False
+
+
+def test_jax_mode_keeps_a_persistent_cache():
+    if not _available('jax'):
+        pytest.skip('jax is not installed')
+    import jax
+    directory = backend._jax_cache()
+    assert directory and jax.config.jax_compilation_cache_dir == directory
+    assert backend._jax_cache() == directory  # set up once

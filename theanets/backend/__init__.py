@@ -180,6 +180,35 @@ def blas_status():
     return cmode.blas_status()
 
 
+_jax_state = {'cache': None}
+
+
+def _jax_cache():
+    """Turn on JAX's persistent compilation cache for the JAX mode, once.
+
+    Like PyTensor's cache of C modules, it keeps compiled functions on disk
+    for the next process: in ``<PyTensor compiledir>/theanets-jax``, for
+    every function however quick to compile (JAX's default skips those under
+    one second, which are all of a small model's). A warm start measured
+    2.0 s instead of 2.8-3.0 s here. A cache directory configured for JAX
+    (``JAX_COMPILATION_CACHE_DIR`` or ``jax.config``) is used as it is.
+    Returns the directory, or None when JAX has no such cache.
+    """
+    if _jax_state['cache'] is None:
+        _jax_state['cache'] = ''
+        try:
+            import jax
+            current = jax.config.jax_compilation_cache_dir
+        except (ImportError, AttributeError):
+            return None
+        if not current:
+            current = os.path.join(pytensor.config.compiledir, 'theanets-jax')
+            jax.config.update('jax_compilation_cache_dir', current)
+            jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
+        _jax_state['cache'] = current
+    return _jax_state['cache'] or None
+
+
 def compile(inputs, outputs, updates=None, mode=None, name=None):
     """Compile a PyTensor function in theanets' current mode.
 
@@ -202,6 +231,8 @@ def compile(inputs, outputs, updates=None, mode=None, name=None):
                          f'{sorted(MODES)}')
     if mode == 'c':
         cmode.setup()
+    elif mode == 'jax':
+        _jax_cache()
     with warnings.catch_warnings():
         # PyTensor's own BLAS warning is replaced by blas_status()'s.
         warnings.filterwarnings('ignore', message='PyTensor could not link')
