@@ -154,3 +154,34 @@ def test_jax_mode_keeps_a_persistent_cache():
     directory = backend._jax_cache()
     assert directory and jax.config.jax_compilation_cache_dir == directory
     assert backend._jax_cache() == directory  # set up once
+
+
+def test_c_mode_compiles_without_the_precompiled_header(tmp_path):
+    """THEANETS_PRELUDE=0, in a new process with an empty compile cache:
+    no precompiled header, and the products still match numpy (with the
+    wheel's BLAS the prelude still maps its prefixed names)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    script = (
+        'import json, numpy as np\n'
+        'from theanets import backend\n'
+        'a, b = backend.TT.matrix("a"), backend.TT.matrix("b")\n'
+        'fn = backend.compile([a, b], backend.TT.dot(a, b), mode="c")\n'
+        'x = np.arange(6, dtype="f").reshape(2, 3)\n'
+        'ok = bool(np.allclose(fn(x, x.T), x @ x.T))\n'
+        'print(json.dumps(dict(backend.cmode.status(), ok=ok)))\n')
+    env = dict(os.environ, THEANETS_PRELUDE='0',
+               PYTENSOR_FLAGS=f'base_compiledir={tmp_path}')
+    done = subprocess.run([sys.executable, '-c', script], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    status = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status['ok'] and not status['precompiled']
+    if 'scipy_openblas' in status['blas']:
+        with open(status['prelude']) as handle:
+            assert '#define sgemm_ scipy_sgemm_' in handle.read()
+    else:
+        assert not status['prelude']  # nothing to map, nothing to include
+    assert list(tmp_path.glob('*/tmp*/*.so'))  # compiled in the new cache
