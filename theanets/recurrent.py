@@ -2,7 +2,9 @@
 
 A recurrent model reads arrays shaped ``(n, time, features)``: ``n``
 sequences of any number of time steps. Its input spec is the number of
-features, so ``[5, ('lstm', 64), 3]`` reads ``(n, time, 5)``. Targets are
+features, so ``[5, ('lstm', 64), 3]`` reads ``(n, time, 5)``; a pair
+``(time, features)`` fixes the number of steps, which the JAX compile mode
+needs (``[(50, 5), ('lstm', 64), 3]`` reads ``(n, 50, 5)``). Targets are
 ``(n, time, outputs)`` for a regressor and integer labels ``(n, time)`` for
 a classifier; a model built with ``weighted=True`` takes a trailing weights
 array, where a ``(n, time)`` mask of 0s and 1s drops padded steps from the

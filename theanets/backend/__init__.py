@@ -70,6 +70,11 @@ def _pytensor_mode(name):
     """The PyTensor mode (name or ``Mode``) for theanets mode ``name``."""
     if name == 'c':
         return cmode.mode()
+    if name == 'jax':
+        # scan_pushout_add moves a loop's summed products out of the loop
+        # with a reshape to computed sizes (time * n), which JAX refuses.
+        return pytensor.compile.mode.get_mode('JAX').excluding(
+            'scan_pushout_add')
     return MODES[name]
 
 

@@ -15,7 +15,7 @@ from .. import activations
 from ..backend import TT, floatX, shared
 from ..util import ConfigurationError, Registrar, closest, logger
 
-__all__ = ['Layer', 'Input', 'parse_spec', 'output_name']
+__all__ = ['Layer', 'Input', 'parse_spec', 'output_name', 'dot_last']
 
 #: Initialisation options a layer spec may carry, alone (``std=0.1``) or for
 #: one parameter (``std_w=0.1``, ``mean_b=1``).
@@ -119,6 +119,24 @@ def _checked(kwargs, spec):
                 f'got {shape!r}')
         kwargs['shape'] = shape
     return kwargs
+
+
+def dot_last(x, w):
+    """``x . w`` over the last axis of ``x``, for inputs of any rank.
+
+    ``(..., k) . (k, m) -> (..., m)``. The leading axes are joined for one
+    matrix product and split back with the sizes that ``x``'s type knows
+    kept constant: ``TT.dot``'s own reshape multiplies symbolic sizes
+    (``n * time``), which the JAX mode refuses; with a known number of time
+    steps only the batch's size stays symbolic, and is never multiplied
+    (as in the convolution layers).
+    """
+    if x.ndim <= 2:
+        return TT.dot(x, w)
+    lead = x.ndim - 1
+    sizes = [x.shape[k] if n is None else n
+             for k, n in enumerate(x.type.shape[:lead])]
+    return TT.split_dims(TT.dot(TT.join_dims(x, 0, lead), w), sizes, 0)
 
 
 class Layer(Registrar):

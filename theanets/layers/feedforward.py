@@ -4,7 +4,7 @@ import numpy as np
 
 from ..backend import TT
 from ..util import ConfigurationError
-from .base import Layer
+from .base import Layer, dot_last
 
 __all__ = ['Feedforward', 'Classifier', 'Tied', 'Flatten', 'Concatenate',
            'Product', 'Reshape']
@@ -41,7 +41,7 @@ class Feedforward(Layer):
 
     def transform(self, inputs):
         names = self._weight_names()
-        pre = sum(TT.dot(x, self.find(names[name])) for name, x in inputs.items())
+        pre = sum(dot_last(x, self.find(names[name])) for name, x in inputs.items())
         pre = pre + self.find('b')
         return dict(pre=pre, out=self._act(pre))
 
@@ -89,7 +89,7 @@ class Tied(Layer):
         self.add_bias('b', self.size)
 
     def transform(self, inputs):
-        pre = TT.dot(self._only_input(inputs), self.partner.find('w').T)
+        pre = dot_last(self._only_input(inputs), self.partner.find('w').T)
         pre = pre + self.find('b')
         return dict(pre=pre, out=self._act(pre))
 

@@ -12,7 +12,10 @@ backward pass reads them instead of recomputing them.
 
 Recurrent layers belong in the models of :mod:`theanets.recurrent`, whose
 inputs are ``(n, time, features)`` arrays; the output shape of a layer
-(without the batch axis) is ``(None, size)``: any number of time steps.
+(without the batch axis) is ``(None, size)``: any number of time steps, or
+``(time, size)`` when the model's input fixes it. Then the loop's length
+and every size but the batch's stay constants in the graph, which is what
+PyTensor's JAX backend needs to compile the loop (``bptt_limit`` aside).
 
 >>> net = theanets.recurrent.Classifier([5, ('lstm', 8), 3])  # doctest: +SKIP
 >>> net.feed_forward(x)['hid1:cell'].shape  # (n, time, 8)  # doctest: +SKIP
@@ -23,7 +26,7 @@ import numpy as np
 from ..activations import Tanh
 from ..backend import TT, floatX, scan
 from ..util import ConfigurationError
-from .base import Layer, output_name
+from .base import Layer, dot_last, output_name
 
 __all__ = ['Recurrent', 'RNN', 'RRNN', 'MRNN', 'LSTM', 'GRU', 'Clockwork',
            'MUT1', 'SCRN', 'Bidirectional']
@@ -272,11 +275,15 @@ class Recurrent(Layer):
         backward = self.direction == 'backward'
         if backward:
             sequences = [s[::-1] for s in sequences]
+        # a known number of time steps stays a constant (for the JAX mode)
+        steps = next((s.type.shape[0] for s in sequences
+                      if s.type.shape[0] is not None), None)
         results = scan(body, sequences=sequences,
-                       outputs_info=infos + [None] * saved,
+                       outputs_info=infos + [None] * saved, n_steps=steps,
                        truncate_gradient=self.bptt_limit, return_list=True,
                        return_updates=False, name=self._fmt('scan'))
-        results = results[:len(infos)]
+        results = [r if steps is None else TT.specify_shape(r, (steps,) + (
+            None,) * (r.ndim - 1)) for r in results[:len(infos)]]
         if backward:
             results = [r[::-1] for r in results]
         return [_swap(r) for r in results]
@@ -312,7 +319,7 @@ class RNN(Recurrent):
             return [pre, self._g(pre)]
 
         pre, out = self._scan(
-            step, [TT.dot(x, self.find('xh')) + self.find('b')],
+            step, [dot_last(x, self.find('xh')) + self.find('b')],
             [None, self._initial_state('h', inputs, x.shape[1])], inputs)
         return dict(pre=pre, out=out)
 
@@ -411,9 +418,9 @@ class RRNN(_Rates, Recurrent):
             hid = self._g(pre)
             return [pre, hid, (1 - r_t) * h_tm1 + r_t * hid]
 
-        xh = TT.dot(x, self.find('xh')) + self.find('b')
+        xh = dot_last(x, self.find('xh')) + self.find('b')
         if self.rate == 'matrix':
-            rate = TT.sigmoid(TT.dot(x, self.find('xr')) + self.find('r'))
+            rate = TT.sigmoid(dot_last(x, self.find('xr')) + self.find('r'))
         else:
             rate = TT.ones_like(xh) * self._rate_vector()
         pre, hid, out = self._scan(
@@ -460,9 +467,9 @@ class MRNN(Recurrent):
             pre = x_t + TT.dot(f_t * TT.dot(h_tm1, hf), fh)
             return [pre, self._g(pre)]
 
-        f = TT.dot(x, self.find('xf'))
+        f = dot_last(x, self.find('xf'))
         pre, out = self._scan(
-            step, [TT.dot(x, self.find('xh')) + self.find('b'), f],
+            step, [dot_last(x, self.find('xh')) + self.find('b'), f],
             [None, self._initial_state('h', inputs, x.shape[1])], inputs)
         return dict(pre=pre, factors=_swap(f), out=out)
 
@@ -531,7 +538,7 @@ class LSTM(Recurrent):
 
         batch = x.shape[1]
         out, cell = self._scan(
-            step, [TT.dot(x, self.find('xh')) + self.find('b')],
+            step, [dot_last(x, self.find('xh')) + self.find('b')],
             [self._initial_state('h', inputs, batch),
              self._initial_state('c', inputs, batch)], inputs, saved=5)
         return dict(out=out, cell=cell)

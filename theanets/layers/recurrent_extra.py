@@ -9,7 +9,7 @@ import numpy as np
 
 from ..backend import TT, floatX
 from ..util import ConfigurationError
-from .base import INIT_OPTIONS, Layer
+from .base import INIT_OPTIONS, Layer, dot_last
 from .recurrent import Recurrent, _Rates, _swap
 
 __all__ = ['GRU', 'Clockwork', 'MUT1', 'SCRN', 'Bidirectional']
@@ -46,7 +46,7 @@ class GRU(Recurrent):
             hid = self._g(pre)
             return [pre, hid, z, (1 - z) * h_tm1 + z * hid]
 
-        seqs = [TT.dot(x, self.find('x' + g)) + self.find('b' + g)
+        seqs = [dot_last(x, self.find('x' + g)) + self.find('b' + g)
                 for g in 'hrz']
         pre, hid, rate, out = self._scan(
             step, seqs,
@@ -115,7 +115,7 @@ class Clockwork(Recurrent):
 
         h_0 = self._initial_state('h', inputs, x.shape[1])
         pre, out = self._scan(
-            step, [steps, TT.dot(x, self.find('xh')) + self.find('b')],
+            step, [steps, dot_last(x, self.find('xh')) + self.find('b')],
             [TT.zeros_like(h_0), h_0], inputs)
         return dict(pre=pre, out=out)
 
@@ -154,7 +154,7 @@ class MUT1(Recurrent):
             return [pre, hid, (1 - z_t) * h_tm1 + z_t * hid]
 
         def proj(g):
-            return TT.dot(x, self.find('x' + g)) + self.find('b' + g)
+            return dot_last(x, self.find('x' + g)) + self.find('b' + g)
 
         z = TT.sigmoid(proj('z'))
         pre, hid, out = self._scan(
@@ -211,11 +211,11 @@ class SCRN(_Rates, Recurrent):
 
         batch = x.shape[1]
         hid, state = self._scan(
-            step, [TT.dot(x, self.find('xh')), TT.dot(x, self.find('xs'))],
+            step, [dot_last(x, self.find('xh')), dot_last(x, self.find('xs'))],
             [self._initial_state('h', inputs, batch),
              self._initial_state('s', inputs, batch)], inputs)
-        pre = (TT.dot(hid, self.find('ho')) + TT.dot(state, self.find('so')) +
-               self.find('b'))
+        pre = (dot_last(hid, self.find('ho')) +
+               dot_last(state, self.find('so')) + self.find('b'))
         return dict(pre=pre, hid=hid, state=state,
                     rate=TT.ones_like(pre) * rate, out=self._act(pre))
 
