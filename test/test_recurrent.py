@@ -402,3 +402,30 @@ def test_jax_mode_agrees_with_python_mode(form):
     assert not np.allclose(want[0], want[1], atol=1e-3)  # training moved
     for a, b in zip(got, want):
         assert np.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize('peepholes', [False, True])
+def test_lstm_matches_a_numpy_reference(peepholes, rng):
+    """Both LSTM paths (one fused sigmoid per step without peepholes, the
+    gate-by-gate one with them) compute the documented equations."""
+    net = recurrent.Regressor(
+        [3, dict(form='lstm', size=4, peepholes=peepholes), 2], rng=3)
+    layer = net.find_layer('hid1')
+    for name in ('b',) + (('ci', 'cf', 'co') if peepholes else ()):
+        p = layer.find(name)  # nonzero biases and peepholes
+        p.set_value(rng.normal(size=p.get_value().shape).astype('f'))
+    x = rng.normal(size=(2, 5, 3)).astype('f')
+    got = net.feed_forward(x)['hid1:out']
+    w = {p.name.split('.')[-1]: p.get_value() for p in layer.params}
+    peep = [w[k] if peepholes else 0 for k in ('ci', 'cf', 'co')]
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    h, c, want = np.zeros((2, 4)), np.zeros((2, 4)), []
+    for t in range(5):
+        z = x[:, t] @ w['xh'] + h @ w['hh'] + w['b']
+        i = sig(z[:, :4] + c * peep[0])
+        f = sig(z[:, 4:8] + c * peep[1])
+        c = f * c + i * np.tanh(z[:, 8:12])
+        o = sig(z[:, 12:] + c * peep[2])
+        h = o * np.tanh(c)
+        want.append(h)
+    assert np.allclose(got, np.stack(want, axis=1), atol=1e-5)

@@ -8,7 +8,8 @@ at once, outside the loop; only the recurrent products run step by step.
 Inside the loop ``tanh`` is computed as ``2 sigmoid(2 x) - 1`` (the same
 function; PyTensor's C ``tanh`` is several times slower than its
 sigmoid), and the LSTM keeps its gates as loop outputs so that the
-backward pass reads them instead of recomputing them.
+backward pass reads them instead of recomputing them; without peepholes it
+takes one sigmoid over its whole (contiguous) gate block per step.
 
 Recurrent layers belong in the models of :mod:`theanets.recurrent`, whose
 inputs are ``(n, time, features)`` arrays; the output shape of a layer
@@ -522,6 +523,8 @@ class LSTM(Recurrent):
     def transform(self, inputs):
         x = self._sequence(inputs)
         n, hh = self.size, self.find('hh')
+        if not self.peepholes and isinstance(self._act, Tanh):
+            return self._transform_fused(inputs, x)
         peep = [self.find(p) for p in ('ci', 'cf', 'co')] if self.peepholes \
             else [0, 0, 0]
 
@@ -541,6 +544,31 @@ class LSTM(Recurrent):
             step, [dot_last(x, self.find('xh')) + self.find('b')],
             [self._initial_state('h', inputs, batch),
              self._initial_state('c', inputs, batch)], inputs, saved=5)
+        return dict(out=out, cell=cell)
+
+    def _transform_fused(self, inputs, x):
+        """Without peepholes and with tanh: one sigmoid over the whole gate
+        block per step, contiguous, with ``tanh(z) = 2 sigmoid(2 z) - 1``
+        for the cell's block (its columns of ``xh``, ``hh`` and ``b`` are
+        doubled once, outside the loop)."""
+        n = self.size
+        scale = np.ones(4 * n, dtype=floatX())
+        scale[2 * n:3 * n] = 2
+        hh = self.find('hh') * scale
+
+        def step(z_t, h_tm1, c_tm1):
+            s = TT.sigmoid(z_t + TT.dot(h_tm1, hh))
+            c = s[:, n:2 * n] * c_tm1 + s[:, :n] * (2 * s[:, 2 * n:3 * n] - 1)
+            a, a_saved = self._loop_act(c)
+            # the gates are loop outputs too, read by the backward pass
+            return [s[:, 3 * n:] * a, c, s, a_saved]
+
+        batch = x.shape[1]
+        z = (dot_last(x, self.find('xh')) + self.find('b')) * scale
+        out, cell = self._scan(
+            step, [z], [self._initial_state('h', inputs, batch),
+                        self._initial_state('c', inputs, batch)],
+            inputs, saved=2)
         return dict(out=out, cell=cell)
 
     def to_spec(self):
