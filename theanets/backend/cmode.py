@@ -18,7 +18,7 @@ first compilation, and every step after it, cheaper:
   precompiles it once with g++, and passes ``-include prelude.h`` so each
   module reuses the parsed headers. Without debug information (``-g0``,
   which PyTensor's ``-g`` otherwise asks for) the forty modules of a
-  classifier compiled in 12.4 s instead of 26.7 s here. A precompiled header
+  classifier compiled in 12.4 s instead of 26.7 s here (same load). A precompiled header
   that g++ cannot use is ignored (the header is then parsed as text), so it
   can cost speed, never correctness. ``THEANETS_PRELUDE=0`` turns it off;
   a user's own ``gcc__cxxflags`` turn off ``-g0``.
