@@ -160,6 +160,13 @@ def test_shape_layers():
     assert ff['out:out'].shape == (2, 2)
 
 
+def test_flat_layer_checks_a_given_size():
+    net = theanets.Regressor([dict(shape=(2, 3)), ('flat', 6), 2])
+    assert net.layers[1].size == 6
+    with pytest.raises(ConfigurationError, match=r'size=5.*holds 6 values'):
+        theanets.Regressor([dict(shape=(2, 3)), ('flat', 5), 2])
+
+
 def test_user_layer_subclass_registers():
     class Doubler(layers.Layer):
         def setup(self):

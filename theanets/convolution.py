@@ -160,9 +160,7 @@ class _Spatial:
                 f'unknown size, {_shape_text(shape)}; give the flat layer '
                 f'its size, (\'flat\', N), or give the model\'s input the '
                 f'shape of one image, such as (28, 28, {channels})')
-        # Flatten takes its size from its input's shape; the joined axes
-        # are declared as one of ``size`` (checked when data arrives).
-        return dict(spec, inputs={name: (spec['size'],)})
+        return spec  # its size is checked when data arrives
 
     def _check_flat_sizes(self, found):
         """Check the declared flat sizes against images of shape ``found``."""

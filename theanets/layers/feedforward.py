@@ -108,7 +108,19 @@ class Flatten(Layer):
         super().__init__(size=size, activation=activation, **kwargs)
 
     def setup(self):
-        self.size = int(np.prod(self.input_shape))
+        shape = self.input_shape
+        if None in shape:  # sizes known only when data arrives
+            if self.size is None:
+                raise ConfigurationError(
+                    f'flat layer {self.name!r}: its input {shape} has axes of '
+                    "unknown size; give its size, ('flat', N)")
+            return
+        size = int(np.prod(shape))
+        if self.size is not None and self.size != size:
+            raise ConfigurationError(
+                f'flat layer {self.name!r}: size={self.size}, but its input '
+                f'{shape} holds {size} values per sample')
+        self.size = size
 
     @property
     def output_shape(self):
