@@ -66,6 +66,7 @@ grad = pytensor.grad
 from . import cmode  # noqa: E402
 from .cmode import BlasWarning  # noqa: E402
 
+
 def _pytensor_mode(name):
     """The PyTensor mode (name or ``Mode``) for theanets mode ``name``."""
     if name == 'c':

@@ -18,9 +18,9 @@ first compilation, and every step after it, cheaper:
   precompiles it once with g++, and passes ``-include prelude.h`` so each
   module reuses the parsed headers. Without debug information (``-g0``,
   which PyTensor's ``-g`` otherwise asks for) the forty modules of a
-  classifier compiled in 12.4 s instead of 26.7 s here (same load). A precompiled header
-  that g++ cannot use is ignored (the header is then parsed as text), so it
-  can cost speed, never correctness. ``THEANETS_PRELUDE=0`` turns it off;
+  classifier compiled in 12.4 s instead of 26.7 s here (same load). A
+  precompiled header that g++ cannot use is ignored (the header is then
+  parsed as text), so it can cost speed, never correctness. ``THEANETS_PRELUDE=0`` turns it off;
   a user's own ``gcc__cxxflags`` turn off ``-g0``.
 - **Large temporaries kept in the heap** (:func:`_tune_malloc`, glibc
   only): without it, the megabyte intermediates of a conv2 step page-fault
@@ -83,8 +83,8 @@ class BlasWarning(UserWarning):
     """No BLAS library could be linked into the C backend."""
 
 
-_state = {'setup': False, 'ldflags': '', 'prefix': '', 'header': '',
-          'malloc': False, 'mode': None}
+_state = {'setup': False, 'ldflags': '', 'header': '', 'malloc': False,
+          'mode': None}
 
 
 def _known_value(name):
@@ -221,11 +221,11 @@ def _compile_flags(cxxflags):
     return args, [f'-I{d}' for d in includes]
 
 
-def _write_atomic(path, data, mode='w'):
+def _write_atomic(path, text):
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-')
-    with os.fdopen(fd, mode) as handle:
-        handle.write(data)
+    with os.fdopen(fd, 'w') as handle:
+        handle.write(text)
     os.replace(tmp, path)
 
 
@@ -321,7 +321,7 @@ def setup():
     if _known_value('blas__ldflags') is None:
         # Also when empty: PyTensor would otherwise run its own detection.
         pytensor.config.blas__ldflags = flags
-    _state['ldflags'], _state['prefix'] = flags, prefix
+    _state['ldflags'] = flags
     user_cxxflags = _known_value('gcc__cxxflags')
     cxxflags = user_cxxflags if user_cxxflags is not None else '-g0'
     header = _state['header'] = _prelude(prefix, cxxflags)
