@@ -3,9 +3,10 @@ fixed number of time steps (which the JAX mode needs), against PyTorch
 eager's ``nn.LSTM`` in the same process.
 
     OPENBLAS_NUM_THREADS=1 XLA_FLAGS=--xla_cpu_multi_thread_eigen=false \\
-        python bench/lstm_modes.py jax|c|numba
+        python bench/lstm_modes.py jax|c|numba [rounds]
 
-Prints the median ms of 9 interleaved steps of each and their ratio.
+Prints the median ms of ``rounds`` (default 9) interleaved steps of each,
+their ratio, the median of the rounds' own ratios, and the C mode's BLAS.
 """
 
 import os
@@ -49,7 +50,7 @@ def theanets_step(mode, c=SIZES, seed=0):
     return step
 
 
-def main(mode):
+def main(mode, rounds=9):
     step, peer = theanets_step(mode), peers.torch_lstm()
     import torch
     torch.set_num_threads(1)
@@ -57,15 +58,18 @@ def main(mode):
         step()
         peer()
     mine, theirs = [], []
-    for _ in range(9):
+    for _ in range(rounds):
         for fn, times in ((step, mine), (peer, theirs)):
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
     a, b = np.median(mine) * 1e3, np.median(theirs) * 1e3
+    paired = np.median(np.array(mine) / np.array(theirs))
     print(f'{mode}: LSTM step theanets {a:.1f} ms, torch {b:.1f} ms, '
-          f'ratio {a / b:.2f}')
+          f'ratio {a / b:.2f} (median of {rounds} paired rounds {paired:.2f}; '
+          f'BLAS {theanets.backend.blas_status() or "numpy"})')
 
 
 if __name__ == '__main__':
-    main(sys.argv[1] if len(sys.argv) > 1 else 'c')
+    main(sys.argv[1] if len(sys.argv) > 1 else 'c',
+         int(sys.argv[2]) if len(sys.argv) > 2 else 9)

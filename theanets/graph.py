@@ -330,8 +330,10 @@ class Network:
             Output name (``'hid1:out'``) -> symbolic expression.
         updates : list of (SharedVariable, expression)
         """
-        key = tuple((type(r).__name__, repr(getattr(r, 'pattern', None)),
-                     getattr(r, 'weight', None)) for r in regularizers)
+        # the compile mode too: layers may build mode-specific graphs
+        key = (backend.config.mode,) + tuple(
+            (type(r).__name__, repr(getattr(r, 'pattern', None)),
+             getattr(r, 'weight', None)) for r in regularizers)
         if key not in self._graphs:
             outputs, updates = {}, []
             for layer in self.layers:

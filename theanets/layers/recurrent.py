@@ -25,7 +25,8 @@ PyTensor's JAX backend needs to compile the loop (``bptt_limit`` aside).
 import numpy as np
 
 from ..activations import Tanh
-from ..backend import TT, floatX, scan
+from ..backend import TT, config, floatX, scan
+from ..backend.lstm import lstm_loop
 from ..util import ConfigurationError
 from .base import Layer, dot_last, output_name
 
@@ -520,8 +521,18 @@ class LSTM(Recurrent):
             for name in ('ci', 'cf', 'co'):
                 self.add_bias(name, n)
 
+    @property
+    def _looped(self):
+        """Whether the fused loop operation computes this layer: with tanh
+        and no ``bptt_limit``, in the ``'c'`` and ``'python'`` modes (the
+        other modes compile ``scan``, which they translate)."""
+        return (isinstance(self._act, Tanh) and self.bptt_limit == -1 and
+                config.mode in ('c', 'python'))
+
     def transform(self, inputs):
         x = self._sequence(inputs)
+        if self._looped:
+            return self._transform_loop(inputs, x)
         n, hh = self.size, self.find('hh')
         if not self.peepholes and isinstance(self._act, Tanh):
             return self._transform_fused(inputs, x)
@@ -545,6 +556,26 @@ class LSTM(Recurrent):
             [self._initial_state('h', inputs, batch),
              self._initial_state('c', inputs, batch)], inputs, saved=5)
         return dict(out=out, cell=cell)
+
+    def _transform_loop(self, inputs, x):
+        """The recurrence as one operation (:func:`lstm_loop`), forward and
+        backward in C, instead of ``scan``."""
+        batch = x.shape[1]
+        z = dot_last(x, self.find('xh'))
+        peep = TT.stack([self.find(p) for p in ('ci', 'cf', 'co')]) \
+            if self.peepholes else None
+        valid = None if self._mask_input is None else \
+            _valid_steps(inputs[self._mask_input])[:, :, 0]
+        backward = self.direction == 'backward'
+        if backward:
+            z = z[::-1]
+            valid = None if valid is None else valid[::-1]
+        h, c = lstm_loop(z, self.find('b'), self.find('hh'),
+                         self._initial_state('h', inputs, batch),
+                         self._initial_state('c', inputs, batch), peep, valid)
+        if backward:
+            h, c = h[::-1], c[::-1]
+        return dict(out=_swap(h), cell=_swap(c))
 
     def _transform_fused(self, inputs, x):
         """Without peepholes and with tanh: one sigmoid over the whole gate
