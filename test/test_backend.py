@@ -40,6 +40,45 @@ def test_blas_status_returns_flags_or_warns_once():
     assert backend.blas_status() == flags  # checked once per process
 
 
+def test_mkl_wheel_is_linked_through_a_link_named_for_the_linker(
+        tmp_path, monkeypatch):
+    """The ``mkl`` wheel ships ``libmkl_rt.so.2`` only: the C mode links
+    it through a ``libmkl_rt.so`` link in PyTensor's compile directory."""
+    from importlib import metadata
+
+    from theanets.backend import cmode
+
+    lib = tmp_path / 'lib' / 'libmkl_rt.so.2'
+    lib.parent.mkdir()
+    lib.write_bytes(b'')
+
+    class File:
+        name = 'libmkl_rt.so.2'
+
+        def locate(self):
+            return str(lib)
+
+    def files(name):
+        if name != 'mkl':
+            raise metadata.PackageNotFoundError(name)
+        return [File()]
+
+    monkeypatch.setattr(metadata, 'files', files)
+    monkeypatch.setattr(cmode.sys, 'platform', 'linux')
+    cache = tmp_path / 'cache'
+    flags = cmode._mkl_wheel(str(cache))
+    link = cache / 'theanets-mkl' / 'libmkl_rt.so'
+    assert flags == f'-L{link.parent} -lmkl_rt -Wl,-rpath,{lib.parent}'
+    assert link.resolve() == lib.resolve()
+    assert cmode._mkl_wheel(str(cache)) == flags  # the link is reused
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, 'files', missing)
+    assert cmode._mkl_wheel(str(cache)) == ''
+
+
 def _available(mode):
     if mode == 'jax':
         return importlib.util.find_spec('jax') is not None

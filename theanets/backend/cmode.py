@@ -132,12 +132,52 @@ def _wheel_blas():
     return f'-L{libdir} -l{lib} -Wl,-rpath,{libdir}', 'scipy_'
 
 
+def _mkl_wheel(directory=None):
+    """ldflags of the MKL of the ``mkl`` wheel (``pip install
+    theanets[mkl]``), or '' when it is not installed.
+
+    The wheel ships ``libmkl_rt.so.2`` only, which ``-lmkl_rt`` cannot
+    name; a link ``libmkl_rt.so`` to it in ``directory/theanets-mkl``
+    (default: PyTensor's compile directory) can.
+    """
+    if not sys.platform.startswith('linux'):
+        return ''
+    from importlib import metadata
+    try:
+        files = metadata.files('mkl') or []
+    except metadata.PackageNotFoundError:
+        return ''
+    found = [f.locate() for f in files if f.name == 'libmkl_rt.so.2']
+    found = [os.path.realpath(f) for f in found if os.path.exists(f)]
+    if not found:
+        return ''
+    target = found[0]
+    links = os.path.join(directory or pytensor.config.compiledir,
+                         'theanets-mkl')
+    link = os.path.join(links, 'libmkl_rt.so')
+    try:
+        os.makedirs(links, exist_ok=True)
+        if os.path.realpath(link) != target:
+            tmp = f'{link}.{os.getpid()}'
+            os.symlink(target, tmp)
+            os.replace(tmp, link)
+    except OSError:
+        return ''
+    if ' ' in links + target:  # PyTensor splits its ldflags at spaces
+        return ''
+    return (f'-L{links} -lmkl_rt -Wl,-rpath,{os.path.dirname(target)}')
+
+
 def _choose_blas():
-    """(ldflags, symbol prefix): the user's, a system OpenBLAS/MKL/BLIS, the
-    wheel's, a system reference BLAS, or ('', '') for numpy's BLAS."""
+    """(ldflags, symbol prefix): the user's, the ``mkl`` wheel's, a system
+    OpenBLAS/MKL/BLIS, the OpenBLAS wheel's, a system reference BLAS, or
+    ('', '') for numpy's BLAS."""
     known = _known_value('blas__ldflags')
     if known is not None:
         return known, ''
+    flags = _mkl_wheel()
+    if flags:
+        return flags, ''
     listing = _ldconfig()
     for lib, flags in (('libopenblas.so ', '-lopenblas'),
                        ('libmkl_rt.so ', '-lmkl_rt'),
@@ -154,7 +194,8 @@ def blas_status():
     """Find and link a BLAS for the C backend, once per process.
 
     Order: what the user configured in PyTensor (``blas__ldflags``, in
-    ``PYTENSOR_FLAGS``, ``.pytensorrc`` or set at run time), a system
+    ``PYTENSOR_FLAGS``, ``.pytensorrc`` or set at run time), the MKL of the
+    ``mkl`` wheel (``pip install theanets[mkl]``, Linux), a system
     OpenBLAS, MKL or BLIS, the OpenBLAS of the ``scipy-openblas32`` wheel,
     a system reference BLAS. When none can be linked, PyTensor calls numpy's
     own BLAS from Python and a single :class:`BlasWarning` says how to link

@@ -233,19 +233,28 @@ template <typename T> static void th_rhs_free(th_rhs<T>* r) {
 }
 
 /* One row of the forward loop: activates the gates a (4 H, in place)
-   and writes c, tanh(c) and h. Its own function, so that the restrict
-   qualifiers hold and g++ vectorises the loop. */
-template <typename T>
-TH_HOT static void th_fwd_row(int nh, T* __restrict__ a, const T* __restrict__ cp,
-                       const T* __restrict__ pi, const T* __restrict__ pf,
-                       const T* __restrict__ po, T* __restrict__ h,
-                       T* __restrict__ c, T* __restrict__ tc) {
+   and writes c, tanh(c) and h; with peepholes (PEEP) adds p (3 H) times
+   the cell. Its own function, so that the restrict qualifiers hold and g++
+   vectorises the loop. */
+template <typename T, bool PEEP>
+TH_HOT static void th_fwd_row(int nh, T* __restrict__ a,
+                              const T* __restrict__ cp,
+                              const T* __restrict__ p, T* __restrict__ h,
+                              T* __restrict__ c, T* __restrict__ tc) {
     for (int j = 0; j < nh; ++j) {
-        T i = th_sig(a[j] + cp[j] * pi[j]);
-        T f = th_sig(a[nh + j] + cp[j] * pf[j]);
+        T ai = a[j], af = a[nh + j];
+        if (PEEP) {
+            ai += cp[j] * p[j];
+            af += cp[j] * p[nh + j];
+        }
+        T i = th_sig(ai);
+        T f = th_sig(af);
         T g = th_tanh(a[2 * nh + j]);
         T cj = f * cp[j] + i * g;
-        T o = th_sig(a[3 * nh + j] + cj * po[j]);
+        T ao = a[3 * nh + j];
+        if (PEEP)
+            ao += cj * p[2 * nh + j];
+        T o = th_sig(ao);
         T t = th_tanh(cj);
         a[j] = i; a[nh + j] = f; a[2 * nh + j] = g; a[3 * nh + j] = o;
         c[j] = cj; tc[j] = t; h[j] = o * t;
@@ -254,33 +263,49 @@ TH_HOT static void th_fwd_row(int nh, T* __restrict__ a, const T* __restrict__ c
 
 /* One row of the backward loop: from the output gradients dh, dc of this
    step and the carried ones hc, cc (updated: cc to c_{t-1}'s), writes the
-   gate gradients da (4 H) and accumulates the peepholes' dp (3 H) and the
-   biases' db (4 H). */
-template <typename T>
-TH_HOT static void th_bwd_row(int nh, const T* __restrict__ g4, const T* __restrict__ cp,
-                       const T* __restrict__ c, const T* __restrict__ tc,
-                       const T* __restrict__ p, const T* __restrict__ dh,
-                       const T* __restrict__ dc, const T* __restrict__ hc,
-                       T* __restrict__ cc, T* __restrict__ da,
-                       T* __restrict__ dp, T* __restrict__ db) {
+   gate gradients da (4 H); with peepholes (PEEP) also reads them (p, 3 H)
+   and accumulates their gradient dp. */
+template <typename T, bool PEEP>
+TH_HOT static void th_bwd_row(int nh, const T* __restrict__ g4,
+                              const T* __restrict__ cp,
+                              const T* __restrict__ c,
+                              const T* __restrict__ tc,
+                              const T* __restrict__ p,
+                              const T* __restrict__ dh,
+                              const T* __restrict__ dc,
+                              const T* __restrict__ hc, T* __restrict__ cc,
+                              T* __restrict__ da, T* __restrict__ dp) {
     for (int j = 0; j < nh; ++j) {
         T Dh = dh[j] + hc[j];
         T Dc = dc[j] + cc[j];
         T i = g4[j], f = g4[nh + j], g = g4[2 * nh + j], o = g4[3 * nh + j];
         T t = tc[j];
         T dao = Dh * t * o * ((T)1 - o);
-        T dcn = Dc + Dh * o * ((T)1 - t * t) + dao * p[2 * nh + j];
+        T dcn = Dc + Dh * o * ((T)1 - t * t);
+        if (PEEP)
+            dcn += dao * p[2 * nh + j];
         T dai = dcn * g * i * ((T)1 - i);
         T daf = dcn * cp[j] * f * ((T)1 - f);
         T dag = dcn * i * ((T)1 - g * g);
-        da[j] = dai; da[nh + j] = daf; da[2 * nh + j] = dag; da[3 * nh + j] = dao;
-        cc[j] = dcn * f + dai * p[j] + daf * p[nh + j];
-        dp[j] += dai * cp[j];
-        dp[nh + j] += daf * cp[j];
-        dp[2 * nh + j] += dao * c[j];
-        db[j] += dai; db[nh + j] += daf; db[2 * nh + j] += dag;
-        db[3 * nh + j] += dao;
+        da[j] = dai; da[nh + j] = daf; da[2 * nh + j] = dag;
+        da[3 * nh + j] = dao;
+        T dcp = dcn * f;
+        if (PEEP) {
+            dcp += dai * p[j] + daf * p[nh + j];
+            dp[j] += dai * cp[j];
+            dp[nh + j] += daf * cp[j];
+            dp[2 * nh + j] += dao * c[j];
+        }
+        cc[j] = dcp;
     }
+}
+
+/* db += da, over one row of 4 H values. */
+template <typename T>
+TH_HOT static void th_sum_row(int n, const T* __restrict__ da,
+                              T* __restrict__ db) {
+    for (int j = 0; j < n; ++j)
+        db[j] += da[j];
 }
 
 /* a = z + bias, over one row of 4 H values. */
@@ -292,14 +317,14 @@ TH_HOT static void th_add_row(int n, const T* __restrict__ z,
 }
 
 /* Forward loop. z (T, B, 4H); bias (4H); w (H, 4H); h0, c0 (B, H); p
-   (3, H) peepholes (zeros without); v (T, B) step validity or NULL. Writes
+   (3, H) peepholes, read when peep; v (T, B) step validity or NULL. Writes
    hs, cs, tcs (T, B, H) and gs (T, B, 4H): activated gates i, f, g, o.
    Returns 0 when out of memory. */
 template <typename T>
 TH_HOT static int th_lstm_fwd(int nt, int nb, int nh, const T* z,
                               const T* bias, const T* w, const T* h0,
-                              const T* c0, const T* p, const T* v, T* hs,
-                              T* cs, T* gs, T* tcs) {
+                              const T* c0, const T* p, int peep, const T* v,
+                              T* hs, T* cs, T* gs, T* tcs) {
     const int ng = 4 * nh;
     th_rhs<T> rhs;
     if (!th_rhs_init(&rhs, w, ng, nh, ng, 0))
@@ -321,8 +346,12 @@ TH_HOT static int th_lstm_fwd(int nt, int nb, int nh, const T* z,
                 memset(tcs + row, 0, sizeof(T) * nh);
                 continue;
             }
-            th_fwd_row<T>(nh, a + (size_t)b * ng, cpb, p, p + nh, p + 2 * nh,
-                          hs + row, cs + row, tcs + row);
+            if (peep)
+                th_fwd_row<T, true>(nh, a + (size_t)b * ng, cpb, p, hs + row,
+                                    cs + row, tcs + row);
+            else
+                th_fwd_row<T, false>(nh, a + (size_t)b * ng, cpb, p, hs + row,
+                                     cs + row, tcs + row);
         }
     }
     th_rhs_free(&rhs);
@@ -330,13 +359,14 @@ TH_HOT static int th_lstm_fwd(int nt, int nb, int nh, const T* z,
 }
 
 /* Backward loop: from the gradients dh, dc (T, B, H) of the outputs h and
-   c, writes dz (T, B, 4H), db (4H), dh0, dc0 (B, H) and dp (3, H). tmp:
-   B * H scratch values. Returns 0 when out of memory. */
+   c, writes dz (T, B, 4H), db (4H), dh0, dc0 (B, H) and, when peep, dp
+   (3, H). tmp: B * H scratch values. Returns 0 when out of memory. */
 template <typename T>
-TH_HOT static int th_lstm_bwd(int nt, int nb, int nh, const T* w, const T* c0,
-                        const T* p, const T* v, const T* cs, const T* gs,
-                        const T* tcs, const T* dh, const T* dc, T* dz,
-                        T* db, T* dh0, T* dc0, T* dp, T* tmp) {
+TH_HOT static int th_lstm_bwd(int nt, int nb, int nh, const T* w,
+                              const T* c0, const T* p, int peep, const T* v,
+                              const T* cs, const T* gs, const T* tcs,
+                              const T* dh, const T* dc, T* dz, T* db, T* dh0,
+                              T* dc0, T* dp, T* tmp) {
     const int ng = 4 * nh;
     memset(dh0, 0, sizeof(T) * (size_t)nb * nh);
     memset(dc0, 0, sizeof(T) * (size_t)nb * nh);
@@ -360,10 +390,17 @@ TH_HOT static int th_lstm_bwd(int nt, int nb, int nh, const T* w, const T* c0,
                 memset(da + (size_t)b * ng, 0, sizeof(T) * ng);
                 continue;
             }
-            th_bwd_row<T>(nh, gs + ((size_t)t * nb + b) * ng,
-                          cp + (size_t)b * nh, cs + row, tcs + row, p,
-                          dh + row, dc + row, hc, cc, da + (size_t)b * ng, dp,
-                          db);
+            if (peep)
+                th_bwd_row<T, true>(nh, gs + ((size_t)t * nb + b) * ng,
+                                    cp + (size_t)b * nh, cs + row, tcs + row,
+                                    p, dh + row, dc + row, hc, cc,
+                                    da + (size_t)b * ng, dp);
+            else
+                th_bwd_row<T, false>(nh, gs + ((size_t)t * nb + b) * ng,
+                                     cp + (size_t)b * nh, cs + row, tcs + row,
+                                     p, dh + row, dc + row, hc, cc,
+                                     da + (size_t)b * ng, dp);
+            th_sum_row<T>(ng, da + (size_t)b * ng, db);  /* still in cache */
         }
         if (!v) {  /* every row's carried dh is consumed: overwrite */
             th_rhs_mul(&rhs, nb, da, ng, 0, dh0, nh);
@@ -446,7 +483,7 @@ class _LSTMBase(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return (8, blas_header_version())
+        return (10, blas_header_version())
 
     def L_op(self, inputs, outputs, output_grads):
         # PyTensor releases without ``pullback`` call this instead.
@@ -577,7 +614,8 @@ class LSTMLoop(_LSTMBase):
         if (ok && nt > 0 && nb > 0 && !th_lstm_fwd<th_t>((int)nt, (int)nb, (int)nh,
                 (th_t*)PyArray_DATA(in0), (th_t*)PyArray_DATA(in1),
                 (th_t*)PyArray_DATA(in2), (th_t*)PyArray_DATA(in3),
-                (th_t*)PyArray_DATA(in4), th_peep, th_valid,
+                (th_t*)PyArray_DATA(in4), th_peep, {int(self.peepholes)},
+                th_valid,
                 (th_t*)PyArray_DATA({hs}), (th_t*)PyArray_DATA({cs}),
                 (th_t*)PyArray_DATA({gs}), (th_t*)PyArray_DATA({tcs}))) {{
             PyErr_NoMemory();
@@ -742,10 +780,11 @@ class LSTMLoopGrad(_LSTMBase):
             if (nt > 0 && nb > 0) {{
                 if (!th_lstm_bwd<th_t>((int)nt, (int)nb, (int)nh,
                     (th_t*)PyArray_DATA(in0), (th_t*)PyArray_DATA(in2),
-                    th_peep, th_valid, (th_t*)PyArray_DATA({cs}),
-                    (th_t*)PyArray_DATA({gs}), (th_t*)PyArray_DATA({tcs}),
-                    (th_t*)PyArray_DATA({dh}), (th_t*)PyArray_DATA({dc}),
-                    (th_t*)PyArray_DATA({dz}), (th_t*)PyArray_DATA({db}),
+                    th_peep, {int(self.peepholes)}, th_valid,
+                    (th_t*)PyArray_DATA({cs}), (th_t*)PyArray_DATA({gs}),
+                    (th_t*)PyArray_DATA({tcs}), (th_t*)PyArray_DATA({dh}),
+                    (th_t*)PyArray_DATA({dc}), (th_t*)PyArray_DATA({dz}),
+                    (th_t*)PyArray_DATA({db}),
                     (th_t*)PyArray_DATA({dh0}), (th_t*)PyArray_DATA({dc0}),
                     dpp, scratch)) {{
                     PyErr_NoMemory();
