@@ -2,6 +2,8 @@
 numpy ``perform`` against a plain numpy reference, finite differences, and
 the ``scan`` formulation of the LSTM layer."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,19 @@ def test_c_code_matches_reference_and_perform(peep, masked, sizes, rng):
         assert np.allclose(a, b, rtol=1e-4, atol=1e-5), name
     kinds = {type(n.op) for n in compiled.maker.fgraph.apply_nodes}
     assert LSTMLoop in kinds and LSTMLoopGrad in kinds
+
+
+@pytest.mark.skipif(importlib.util.find_spec('jax') is None,
+                    reason='jax is not installed')
+@pytest.mark.parametrize('peep, masked', [(False, False), (True, True)])
+def test_jax_translation_matches_perform(peep, masked, rng):
+    """A graph holding the loop (built in the c or python mode) compiles in
+    the JAX mode too (lax.scan translations) and agrees."""
+    data = _data(rng, backend.floatX())
+    jax_fn, wrt, _ = _compiled(backend.floatX(), peep, masked, 'jax')
+    py_fn, _, _ = _compiled(backend.floatX(), peep, masked, 'python')
+    for name, a, b in zip(['h', 'c'] + wrt, jax_fn(data), py_fn(data)):
+        assert np.allclose(a, b, rtol=1e-4, atol=1e-5), name
 
 
 @pytest.mark.parametrize('peep', [False, True])

@@ -239,6 +239,8 @@ def compile(inputs, outputs, updates=None, mode=None, name=None):
         cmode.setup()
     elif mode == 'jax':
         _jax_cache()
+        from . import lstm_jax
+        lstm_jax.register()
     with warnings.catch_warnings():
         # PyTensor's own BLAS warning is replaced by blas_status()'s.
         warnings.filterwarnings('ignore', message='PyTensor could not link')

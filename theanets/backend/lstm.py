@@ -19,8 +19,10 @@ each:
 
 The recurrent products run in a small register-blocked kernel on ``hh``
 packed once per call (float32 with AVX-512), else in the C mode's BLAS.
-Both operations also have a numpy ``perform`` (the ``'python'`` mode, and
-the C mode without a BLAS). Shapes are time-major: ``z`` ``(time, n, 4
+Both operations also have a numpy ``perform`` (the ``'python'`` mode, the
+C mode without a BLAS, and Numba's object-mode fallback) and JAX
+translations (:mod:`theanets.backend.lstm_jax`), so a graph built in one
+mode compiles in any. Shapes are time-major: ``z`` ``(time, n, 4
 size)``, gate blocks in the order i, f, c, o.
 
 Measured (``python bench/lstm_modes.py c 41``, one thread): a training step
