@@ -57,7 +57,8 @@ def _compiled(dtype, peep, masked, mode):
     v = dict(z=TT.tensor3('z', dtype=dtype), b=TT.vector('b', dtype=dtype),
              peep=TT.matrix('peep', dtype=dtype),
              valid=TT.matrix('valid', dtype=dtype),
-             wh=TT.tensor3('wh', dtype=dtype), wc=TT.tensor3('wc', dtype=dtype))
+             wh=TT.tensor3('wh', dtype=dtype),
+             wc=TT.tensor3('wc', dtype=dtype))
     for name in ('hh', 'h0', 'c0'):
         v[name] = TT.matrix(name, dtype=dtype)
     h, c = lstm_loop(v['z'], v['b'], v['hh'], v['h0'], v['c0'],

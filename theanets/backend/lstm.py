@@ -430,7 +430,8 @@ TH_HOT static int th_lstm_bwd(int nt, int nb, int nh, const T* w,
 
 /* A C-contiguous array of the given type and shape in *out, reused when it
    fits. Returns 0 on failure (with a Python error set). */
-static int th_output(PyArrayObject** out, int nd, npy_intp* dims, int typenum) {
+static int th_output(PyArrayObject** out, int nd, npy_intp* dims,
+                     int typenum) {
     if (*out && PyArray_NDIM(*out) == nd && PyArray_TYPE(*out) == typenum &&
             PyArray_IS_C_CONTIGUOUS(*out)) {
         int same = 1;
@@ -493,7 +494,7 @@ class _LSTMBase(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return (10, blas_header_version())
+        return (12, blas_header_version())
 
     def L_op(self, inputs, outputs, output_grads):
         # PyTensor releases without ``pullback`` call this instead.
@@ -507,7 +508,8 @@ class _LSTMBase(COp):
         ctype = 'float' if node.inputs[0].dtype == 'float32' else 'double'
         lines = [f'typedef {ctype} th_t;']
         for k, name in enumerate(inp):
-            lines.append(f'PyArrayObject* in{k} = PyArray_GETCONTIGUOUS({name});')
+            lines.append(
+                f'PyArrayObject* in{k} = PyArray_GETCONTIGUOUS({name});')
         release = ' '.join(f'Py_XDECREF(in{k});' for k in range(len(inp)))
         lines.append('if (' + ' || '.join(f'!in{k}' for k in range(len(inp)))
                      + f') {{ {release} {sub["fail"]} }}')
@@ -621,7 +623,8 @@ class LSTMLoop(_LSTMBase):
             if (!zeros) {{ PyErr_NoMemory(); ok = 0; }}
             th_peep = zeros;
         }}
-        if (ok && nt > 0 && nb > 0 && !th_lstm_fwd<th_t>((int)nt, (int)nb, (int)nh,
+        if (ok && nt > 0 && nb > 0 && nh > 0 &&
+                !th_lstm_fwd<th_t>((int)nt, (int)nb, (int)nh,
                 (th_t*)PyArray_DATA(in0), (th_t*)PyArray_DATA(in1),
                 (th_t*)PyArray_DATA(in2), (th_t*)PyArray_DATA(in3),
                 (th_t*)PyArray_DATA(in4), th_peep, {int(self.peepholes)},
@@ -769,7 +772,8 @@ class LSTMLoopGrad(_LSTMBase):
                 PyArray_SIZE({tcs}) != nt * nb * nh ||
                 PyArray_SIZE({dh}) != nt * nb * nh ||
                 PyArray_SIZE({dc}) != nt * nb * nh ||
-                PyArray_SIZE(in1) != nb * nh || PyArray_SIZE(in2) != nb * nh) {{
+                PyArray_SIZE(in1) != nb * nh ||
+                PyArray_SIZE(in2) != nb * nh) {{
             PyErr_SetString(PyExc_ValueError,
                             "LSTMLoopGrad: inconsistent shapes");
             ok = 0;
@@ -787,7 +791,7 @@ class LSTMLoopGrad(_LSTMBase):
         }}
         if (ok) {{
             th_t* dpp = {dp_ptr};
-            if (nt > 0 && nb > 0) {{
+            if (nt > 0 && nb > 0 && nh > 0) {{
                 if (!th_lstm_bwd<th_t>((int)nt, (int)nb, (int)nh,
                     (th_t*)PyArray_DATA(in0), (th_t*)PyArray_DATA(in2),
                     th_peep, {int(self.peepholes)}, th_valid,
@@ -816,8 +820,8 @@ class LSTMLoopGrad(_LSTMBase):
         """
 
     def pullback(self, inputs, outputs, output_grads):
-        return [grad_not_implemented(self, k, v,
-                                     'the LSTM loop has first derivatives only')
+        why = 'the LSTM loop has first derivatives only'
+        return [grad_not_implemented(self, k, v, why)
                 for k, v in enumerate(inputs)]
 
 

@@ -11,6 +11,11 @@ sigmoid), and the LSTM keeps its gates as loop outputs so that the
 backward pass reads them instead of recomputing them; without peepholes it
 takes one sigmoid over its whole (contiguous) gate block per step.
 
+In the ``'c'`` and ``'python'`` modes an LSTM with ``tanh`` and no
+``bptt_limit`` does not use ``scan``: one fused operation
+(:func:`theanets.backend.lstm.lstm_loop`, C code) runs its whole
+recurrence, forward and backward.
+
 Recurrent layers belong in the models of :mod:`theanets.recurrent`, whose
 inputs are ``(n, time, features)`` arrays; the output shape of a layer
 (without the batch axis) is ``(None, size)``: any number of time steps, or
@@ -500,6 +505,13 @@ class LSTM(Recurrent):
         Include the diagonal peephole weights ``ci``, ``cf``, ``co``.
     c_0 : None, 'learn' or str, default=None
         Initial cell state, like ``h_0``.
+
+    Notes
+    -----
+    With ``tanh`` and no ``bptt_limit``, the ``'c'`` and ``'python'`` modes
+    compute the recurrence with :func:`theanets.backend.lstm.lstm_loop` (one
+    operation, C code); otherwise, and in the other modes, with ``scan``.
+    Both compute the equations above (``test/test_lstm_loop.py``).
     """
 
     STATES = ('h', 'c')
