@@ -137,7 +137,8 @@ def test_gradient_matches_finite_differences(peep, masked, rng):
 
 
 SPECS = [dict(), dict(peepholes=False), dict(direction='backward'),
-         dict(mask='in', h_0='learn', c_0='learn')]
+         dict(mask='in', h_0='learn', c_0='learn'),
+         dict(direction='backward', mask='in', peepholes=False)]
 
 
 @pytest.mark.parametrize('spec', SPECS, ids=lambda s: '-'.join(
