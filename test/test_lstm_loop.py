@@ -179,3 +179,14 @@ def test_bptt_limit_keeps_scan():
     assert not net.find_layer('hid1')._looped
     net = recurrent.Regressor([3, dict(form='lstm', size=4), 2])
     assert net.find_layer('hid1')._looped
+
+
+@pytest.mark.parametrize('mode', ['c', 'python'])
+def test_mask_of_another_length_is_refused(mode, rng):
+    """A validity mask that does not match (time, n) is an error, not an
+    out-of-bounds read."""
+    data = _data(rng, backend.floatX())
+    fn, _, _ = _compiled(backend.floatX(), True, True, mode)
+    data['valid'] = data['valid'][:-1]
+    with pytest.raises(ValueError, match='validity mask must be'):
+        fn(data)

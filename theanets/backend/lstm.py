@@ -50,6 +50,15 @@ def _tanh(x):
     return 2 * _sigmoid(2 * x) - 1
 
 
+def _check_optional(peep, valid, nt, nb, nh):
+    """Refuse peepholes not ``(3, nh)`` or a mask not ``(nt, nb)``."""
+    for value, shape, what in ((peep, (3, nh), 'peepholes'),
+                               (valid, (nt, nb), 'validity mask')):
+        if value is not None and value.shape != shape:
+            raise ValueError(f'LSTM loop: the {what} must be {shape}, got '
+                             f'{value.shape}')
+
+
 def _states(z, size):
     """Static shape ``(time, n, size)`` of a state sequence, from ``z``."""
     return (z.type.shape[0], z.type.shape[1], size)
@@ -494,7 +503,7 @@ class _LSTMBase(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return (12, blas_header_version())
+        return (13, blas_header_version())
 
     def L_op(self, inputs, outputs, output_grads):
         # PyTensor releases without ``pullback`` call this instead.
@@ -521,6 +530,26 @@ class _LSTMBase(COp):
         lines.append(f'const th_t* th_peep = {peep};')
         lines.append(f'const th_t* th_valid = {valid};')
         return '\n'.join(lines), release, count
+
+    def _c_check_optional(self, fixed):
+        """C code refusing peepholes not (3, nh) or a validity mask not
+        (nt, nb) (after ``nt``, ``nb``, ``nh`` and ``ok`` are declared)."""
+        code = []
+        for present, k, rows, cols, what in (
+                (self.peepholes, fixed, '3', 'nh', 'peepholes'),
+                (self.masked, fixed + int(self.peepholes), 'nt', 'nb',
+                 'validity mask')):
+            if present:
+                code.append(f"""
+        if (ok && (PyArray_NDIM(in{k}) != 2 ||
+                   PyArray_DIMS(in{k})[0] != {rows} ||
+                   PyArray_DIMS(in{k})[1] != {cols})) {{
+            PyErr_Format(PyExc_ValueError,
+                "{type(self).__name__}: the {what} must be (%ld, %ld)",
+                (long){rows}, (long){cols});
+            ok = 0;
+        }}""")
+        return ''.join(code)
 
 
 class LSTMLoop(_LSTMBase):
@@ -562,6 +591,7 @@ class LSTMLoop(_LSTMBase):
         (z, b, hh, h0, c0), peep, valid = self._split(inputs, 5)
         nt, nb, ng = z.shape
         nh = ng // 4
+        _check_optional(peep, valid, nt, nb, nh)
         peep = np.zeros((3, nh), z.dtype) if peep is None else peep
         hs = np.empty((nt, nb, nh), z.dtype)
         cs, tcs = np.empty_like(hs), np.empty_like(hs)
@@ -613,6 +643,7 @@ class LSTMLoop(_LSTMBase):
                 (long)PyArray_DIMS(in4)[0], (long)PyArray_DIMS(in4)[1]);
             ok = 0;
         }}
+        {self._c_check_optional(5)}
         if (ok && !(th_output(&{hs}, 3, sd, typenum) &&
                     th_output(&{cs}, 3, sd, typenum) &&
                     th_output(&{gs}, 3, zd, typenum) &&
@@ -710,6 +741,7 @@ class LSTMLoopGrad(_LSTMBase):
         (hh, h0, c0), peep, valid = self._split(inputs, 3)
         cs, gs, tcs, dh, dc = inputs[-5:]
         nt, nb, nh = cs.shape
+        _check_optional(peep, valid, nt, nb, nh)
         p = np.zeros((3, nh), hh.dtype) if peep is None else peep
         dz = np.empty_like(gs)
         dp = np.zeros((3, nh), hh.dtype)
@@ -778,6 +810,7 @@ class LSTMLoopGrad(_LSTMBase):
                             "LSTMLoopGrad: inconsistent shapes");
             ok = 0;
         }}
+        {self._c_check_optional(3)}
         if (ok && !(th_output(&{dz}, 3, zd, typenum) &&
                     th_output(&{db}, 1, gd, typenum) &&
                     th_output(&{dh0}, 2, bd, typenum) &&
