@@ -338,14 +338,14 @@ TH_HOT static void th_add_row(int n, const T* __restrict__ z,
 }
 
 /* Forward loop. z (T, B, 4H); bias (4H); w (H, 4H); h0, c0 (B, H); p
-   (3, H) peepholes, read when peep; v (T, B) step validity or NULL. Writes
+   (3, H) peepholes or NULL; v (T, B) step validity or NULL. Writes
    hs, cs, tcs (T, B, H) and gs (T, B, 4H): activated gates i, f, g, o.
    Returns 0 when out of memory. */
 template <typename T>
 TH_HOT static int th_lstm_fwd(int nt, int nb, int nh, const T* z,
                               const T* bias, const T* w, const T* h0,
-                              const T* c0, const T* p, int peep, const T* v,
-                              T* hs, T* cs, T* gs, T* tcs) {
+                              const T* c0, const T* p, const T* v, T* hs,
+                              T* cs, T* gs, T* tcs) {
     const int ng = 4 * nh;
     th_rhs<T> rhs;
     if (!th_rhs_init(&rhs, w, ng, nh, ng, 0))
@@ -367,7 +367,7 @@ TH_HOT static int th_lstm_fwd(int nt, int nb, int nh, const T* z,
                 memset(tcs + row, 0, sizeof(T) * nh);
                 continue;
             }
-            if (peep)
+            if (p)
                 th_fwd_row<T, true>(nh, a + (size_t)b * ng, cpb, p, hs + row,
                                     cs + row, tcs + row);
             else
@@ -380,18 +380,20 @@ TH_HOT static int th_lstm_fwd(int nt, int nb, int nh, const T* z,
 }
 
 /* Backward loop: from the gradients dh, dc (T, B, H) of the outputs h and
-   c, writes dz (T, B, 4H), db (4H), dh0, dc0 (B, H) and, when peep, dp
-   (3, H). tmp: B * H scratch values. Returns 0 when out of memory. */
+   c, writes dz (T, B, 4H), db (4H), dh0, dc0 (B, H) and, with peepholes p
+   (3, H; else NULL, and dp too), dp (3, H). tmp: B * H scratch values.
+   Returns 0 when out of memory. */
 template <typename T>
 TH_HOT static int th_lstm_bwd(int nt, int nb, int nh, const T* w,
-                              const T* c0, const T* p, int peep, const T* v,
+                              const T* c0, const T* p, const T* v,
                               const T* cs, const T* gs, const T* tcs,
                               const T* dh, const T* dc, T* dz, T* db, T* dh0,
                               T* dc0, T* dp, T* tmp) {
     const int ng = 4 * nh;
     memset(dh0, 0, sizeof(T) * (size_t)nb * nh);
     memset(dc0, 0, sizeof(T) * (size_t)nb * nh);
-    memset(dp, 0, sizeof(T) * (size_t)3 * nh);
+    if (p)
+        memset(dp, 0, sizeof(T) * (size_t)3 * nh);
     memset(db, 0, sizeof(T) * (size_t)ng);
     th_rhs<T> rhs;  /* w^T */
     if (!th_rhs_init(&rhs, w, ng, ng, nh, 1))
@@ -411,7 +413,7 @@ TH_HOT static int th_lstm_bwd(int nt, int nb, int nh, const T* w,
                 memset(da + (size_t)b * ng, 0, sizeof(T) * ng);
                 continue;
             }
-            if (peep)
+            if (p)
                 th_bwd_row<T, true>(nh, gs + ((size_t)t * nb + b) * ng,
                                     cp + (size_t)b * nh, cs + row, tcs + row,
                                     p, dh + row, dc + row, hc, cc,
@@ -505,7 +507,7 @@ class _LSTMBase(COp):
         return ldflags(libs=False, include_dir=True)
 
     def c_code_cache_version(self):
-        return (13, blas_header_version())
+        return (14, blas_header_version())
 
     def L_op(self, inputs, outputs, output_grads):
         # PyTensor releases without ``pullback`` call this instead.
@@ -630,7 +632,6 @@ class LSTMLoop(_LSTMBase):
         npy_intp nt = zd[0], nb = zd[1], ng = zd[2], nh = ng / 4;
         int typenum = PyArray_TYPE(in0);
         npy_intp sd[3] = {{nt, nb, nh}};
-        th_t* zeros = NULL;
         int ok = 1;
         if (ng != 4 * nh || PyArray_DIMS(in1)[0] != ng ||
                 PyArray_DIMS(in2)[0] != nh || PyArray_DIMS(in2)[1] != ng ||
@@ -651,23 +652,16 @@ class LSTMLoop(_LSTMBase):
                     th_output(&{gs}, 3, zd, typenum) &&
                     th_output(&{tcs}, 3, sd, typenum)))
             ok = 0;
-        if (ok && !th_peep) {{
-            zeros = (th_t*)calloc(3 * nh + 1, sizeof(th_t));
-            if (!zeros) {{ PyErr_NoMemory(); ok = 0; }}
-            th_peep = zeros;
-        }}
         if (ok && nt > 0 && nb > 0 && nh > 0 &&
                 !th_lstm_fwd<th_t>((int)nt, (int)nb, (int)nh,
                 (th_t*)PyArray_DATA(in0), (th_t*)PyArray_DATA(in1),
                 (th_t*)PyArray_DATA(in2), (th_t*)PyArray_DATA(in3),
-                (th_t*)PyArray_DATA(in4), th_peep, {int(self.peepholes)},
-                th_valid,
+                (th_t*)PyArray_DATA(in4), th_peep, th_valid,
                 (th_t*)PyArray_DATA({hs}), (th_t*)PyArray_DATA({cs}),
                 (th_t*)PyArray_DATA({gs}), (th_t*)PyArray_DATA({tcs}))) {{
             PyErr_NoMemory();
             ok = 0;
         }}
-        free(zeros);
         {release}
         if (!ok) {fail}
         }}
@@ -786,7 +780,7 @@ class LSTMLoopGrad(_LSTMBase):
         dp = out[4] if self.peepholes else None
         fail = sub['fail']
         peep_out = f'th_output(&{dp}, 2, pd, typenum)' if dp else '1'
-        dp_ptr = f'(th_t*)PyArray_DATA({dp})' if dp else 'scratch + nb * nh'
+        dp_ptr = f'(th_t*)PyArray_DATA({dp})' if dp else 'NULL'
         return f"""
         {{
         {prologue}
@@ -798,7 +792,6 @@ class LSTMLoopGrad(_LSTMBase):
         npy_intp bd[2] = {{nb, nh}};
         npy_intp pd[2] = {{3, nh}};
         th_t* scratch = NULL;
-        th_t* zeros = NULL;
         int ok = 1;
         if (PyArray_DIMS(in0)[0] != nh || PyArray_DIMS(in0)[1] != 4 * nh ||
                 PyArray_DIMS({gs})[0] != nt || PyArray_DIMS({gs})[1] != nb ||
@@ -819,17 +812,15 @@ class LSTMLoopGrad(_LSTMBase):
                     th_output(&{dc0}, 2, bd, typenum) && {peep_out}))
             ok = 0;
         if (ok) {{
-            scratch = (th_t*)malloc(sizeof(th_t) * (nb * nh + 3 * nh + 1));
-            zeros = (th_t*)calloc(3 * nh + 1, sizeof(th_t));
-            if (!scratch || !zeros) {{ PyErr_NoMemory(); ok = 0; }}
-            if (!th_peep) th_peep = zeros;
+            scratch = (th_t*)malloc(sizeof(th_t) * (nb * nh + 1));
+            if (!scratch) {{ PyErr_NoMemory(); ok = 0; }}
         }}
         if (ok) {{
             th_t* dpp = {dp_ptr};
             if (nt > 0 && nb > 0 && nh > 0) {{
                 if (!th_lstm_bwd<th_t>((int)nt, (int)nb, (int)nh,
                     (th_t*)PyArray_DATA(in0), (th_t*)PyArray_DATA(in2),
-                    th_peep, {int(self.peepholes)}, th_valid,
+                    th_peep, th_valid,
                     (th_t*)PyArray_DATA({cs}), (th_t*)PyArray_DATA({gs}),
                     (th_t*)PyArray_DATA({tcs}), (th_t*)PyArray_DATA({dh}),
                     (th_t*)PyArray_DATA({dc}), (th_t*)PyArray_DATA({dz}),
@@ -844,11 +835,11 @@ class LSTMLoopGrad(_LSTMBase):
                 memset(PyArray_DATA({db}), 0, PyArray_NBYTES({db}));
                 memset(PyArray_DATA({dh0}), 0, PyArray_NBYTES({dh0}));
                 memset(PyArray_DATA({dc0}), 0, PyArray_NBYTES({dc0}));
-                memset(dpp, 0, sizeof(th_t) * 3 * nh);
+                if (dpp)
+                    memset(dpp, 0, sizeof(th_t) * 3 * nh);
             }}
         }}
         free(scratch);
-        free(zeros);
         {release}
         if (!ok) {fail}
         }}
